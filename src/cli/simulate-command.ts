@@ -1,0 +1,92 @@
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { startSimulator } from '../simulator/index.js'
+import type { SimulatorOptions } from '../simulator/index.js'
+import { CURSOR_LOCATIONS, PAGING_MODES } from '../simulator/simulator-options.js'
+
+const integer = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a whole number, got \`${value}\``)
+  return n
+}
+
+function jsonOptions(value: string): SimulatorOptions {
+  try {
+    return JSON.parse(value) as SimulatorOptions
+  } catch {
+    throw new InvalidArgumentError('Expected `--options` to be a JSON object of simulator options')
+  }
+}
+
+/** `thena-sync simulate`: serve a local Thena-compatible API until SIGINT/SIGTERM. */
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description('serve a local Thena-compatible API (no token or network needed)')
+    .option('--port <n>', 'TCP port (0 picks a free one)', integer('--port'), 0)
+    .option('--seed <s>', 'seed for every generated value', integer('--seed'), 1)
+    .option('--records <n>', 'number of requests', integer('--records'), 1000)
+    .option('--users <n>', 'number of users', integer('--users'))
+    .option('--token <token>', 'bearer token to accept', 'sim-token')
+    .addOption(new Option('--paging <mode>', 'paging of the request lists').choices(PAGING_MODES))
+    .addOption(
+      new Option('--cursor-location <where>', 'where next_cursor sits').choices(CURSOR_LOCATIONS),
+    )
+    .option(
+      '--rate-limit <n>',
+      'requests per window (default 60 per minute)',
+      integer('--rate-limit'),
+    )
+    .option('--rate-window-ms <ms>', 'rate-limit window', integer('--rate-window-ms'))
+    .option('--no-rate-limit', 'serve without any rate limit')
+    .option(
+      '--options <json>',
+      'any other simulator option, as JSON (see docs/simulator.md)',
+      jsonOptions,
+    )
+    .option('--json', 'print the address as one JSON line (for scripts)')
+    .action(async (flags: Record<string, unknown>) => {
+      const extra = (flags.options as SimulatorOptions | undefined) ?? {}
+      const options: SimulatorOptions = {
+        ...extra,
+        port: flags.port as number,
+        seed: flags.seed as number,
+        records: flags.records as number,
+        token: flags.token as string,
+        ...(flags.users !== undefined && { users: flags.users as number }),
+        paging: {
+          ...extra.paging,
+          ...(flags.paging !== undefined && { mode: flags.paging as 'cursor' | 'page' }),
+          ...(flags.cursorLocation !== undefined && {
+            cursorLocation: flags.cursorLocation as 'data' | 'top',
+          }),
+        },
+      }
+      if (flags.rateLimit === false) options.rateLimit = false
+      else if (flags.rateLimit !== undefined || flags.rateWindowMs !== undefined) {
+        options.rateLimit = {
+          ...(typeof extra.rateLimit === 'object' ? extra.rateLimit : {}),
+          ...(typeof flags.rateLimit === 'number' && { limit: flags.rateLimit }),
+          ...(flags.rateWindowMs !== undefined && { windowMs: flags.rateWindowMs as number }),
+        }
+      }
+      const sim = await startSimulator(options)
+      if (flags.json) {
+        console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }))
+      } else {
+        console.log(
+          `Thena simulator: ${sim.options.records} requests, seed ${sim.options.seed}, listening on ${sim.url}`,
+        )
+        console.log(`  export THENA_BASE_URL=${sim.url}`)
+        console.log(`  export THENA_API_TOKEN=${sim.token}`)
+        console.log(
+          `  admin routes (/__admin/mutations, /__admin/truth, /__admin/counters): Bearer ${sim.adminToken}`,
+        )
+        console.log('Press Ctrl-C to stop.')
+      }
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await sim.stop()
+    })
+}

@@ -1,0 +1,10 @@
+/** `npm run bench`: every benchmark, figures printed. Never part of `npm test`. */
+import { simulatorBench } from './simulator-bench.js'
+
+const only = process.argv[2]
+const benches: Record<string, () => Promise<void>> = { simulator: simulatorBench }
+for (const [name, bench] of Object.entries(benches)) {
+  if (only && only !== name) continue
+  await bench()
+  console.log()
+}
