@@ -22,11 +22,11 @@ function jsonOptions(value: string): SimulatorOptions {
 export function simulateCommand(): Command {
   return new Command('simulate')
     .description('serve a local Thena-compatible API (no token or network needed)')
-    .option('--port <n>', 'TCP port (0 picks a free one)', integer('--port'), 0)
-    .option('--seed <s>', 'seed for every generated value', integer('--seed'), 1)
-    .option('--records <n>', 'number of requests', integer('--records'), 1000)
-    .option('--users <n>', 'number of users', integer('--users'))
-    .option('--token <token>', 'bearer token to accept', 'sim-token')
+    .option('--port <n>', 'TCP port; 0 picks a free one (default 0)', integer('--port'))
+    .option('--seed <s>', 'seed for every generated value (default 1)', integer('--seed'))
+    .option('--records <n>', 'number of requests (default 1000)', integer('--records'))
+    .option('--users <n>', 'number of users (default 40)', integer('--users'))
+    .option('--token <token>', 'bearer token to accept (default sim-token)')
     .addOption(new Option('--paging <mode>', 'paging of the request lists').choices(PAGING_MODES))
     .addOption(
       new Option('--cursor-location <where>', 'where next_cursor sits').choices(CURSOR_LOCATIONS),
@@ -46,13 +46,14 @@ export function simulateCommand(): Command {
     .option('--json', 'print the address as one JSON line (for scripts)')
     .action(async (flags: Record<string, unknown>) => {
       const extra = (flags.options as SimulatorOptions | undefined) ?? {}
+      const given = <K extends string>(key: K) => (flags[key] === undefined ? {} : { [key]: flags[key] })
       const options: SimulatorOptions = {
         ...extra,
-        port: flags.port as number,
-        seed: flags.seed as number,
-        records: flags.records as number,
-        token: flags.token as string,
-        ...(flags.users !== undefined && { users: flags.users as number }),
+        ...given('port'),
+        ...given('seed'),
+        ...given('records'),
+        ...given('token'),
+        ...given('users'),
         paging: {
           ...extra.paging,
           ...(flags.paging !== undefined && { mode: flags.paging as 'cursor' | 'page' }),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ConfigError } from '../errors.js'
 
 /** Where the next-page cursor sits in a list response. */
 export const CURSOR_LOCATIONS = ['data', 'top'] as const
@@ -109,7 +110,7 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
   const parsed = simulatorOptionsSchema.safeParse(options)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    throw new TypeError(`Invalid simulator option \`${issue.path.join('.')}\`: ${issue.message}`)
+    throw new ConfigError(`Invalid simulator option \`${issue.path.join('.')}\`: ${issue.message}`)
   }
   return parsed.data
 }
