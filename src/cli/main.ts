@@ -1,31 +1,46 @@
 import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
+import { redact } from './output.js'
+
+const secrets = () => [process.env.THENA_API_TOKEN ?? '']
+import type { ExitCode } from './exit-codes.js'
+import { demoCommand } from './demo-command.js'
+import { queryCommand } from './query-command.js'
+import { runCommand } from './run-command.js'
 import { simulateCommand } from './simulate-command.js'
+import { statusCommand } from './status-command.js'
 
 /** Builds the `thena-sync` command tree. */
-export function buildProgram(): Command {
+export function buildProgram(setExitCode: (code: ExitCode) => void = () => undefined): Command {
   return new Command('thena-sync')
     .description('Load Thena support data into DuckDB or Postgres and keep it fresh.')
     .exitOverride()
     .showHelpAfterError('(run `thena-sync --help` for the commands)')
+    .addCommand(runCommand(setExitCode))
+    .addCommand(queryCommand())
+    .addCommand(statusCommand())
     .addCommand(simulateCommand())
+    .addCommand(demoCommand(setExitCode))
 }
 
 /** Runs the CLI and resolves to its exit code; errors become one line on stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
+  let code: ExitCode = EXIT_CODES.ok
   try {
-    await buildProgram().parseAsync([...argv])
-    return EXIT_CODES.ok
+    await buildProgram((c) => (code = c)).parseAsync([...argv])
+    return code
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage
     }
     if (error instanceof ThenaSyncError) {
-      console.error(`thena-sync: ${error.message}`)
+      console.error(`thena-sync: ${redact(error.message, secrets())}`)
       return error.code === 'config_invalid' ? EXIT_CODES.usage : EXIT_CODES.failed
     }
-    console.error(`thena-sync: ${error instanceof Error ? error.message : String(error)}`)
+    console.error(
+      `thena-sync: ${redact(error instanceof Error ? error.message : String(error), secrets())}`,
+    )
     return EXIT_CODES.internal
   }
 }

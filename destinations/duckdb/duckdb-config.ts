@@ -1,0 +1,7 @@
+/** Settings of the DuckDB destination. */
+export interface DuckDbConfig {
+  /** Database file; created when missing. `:memory:` for a throwaway database. */
+  readonly path: string
+  /** Schema (dataset) every table lands in. Default `thena`. */
+  readonly schema?: string
+}

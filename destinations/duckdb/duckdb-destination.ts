@@ -1,0 +1,59 @@
+import { DuckDBInstance } from '@duckdb/node-api'
+import { DUCKDB_CATALOG } from './duckdb-session.js'
+import { TransientError } from '../../src/errors.js'
+import type {
+  Destination,
+  DestinationCapabilities,
+  DestinationSession,
+} from '../../src/load/destination.js'
+import type { DuckDbConfig } from './duckdb-config.js'
+import { DuckDbSession } from './duckdb-session.js'
+import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
+
+export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
+  // DuckDB has no practical limit; names stay readable up to this and are hashed beyond it.
+  maxIdentifierLength: 120,
+  typeNames: DUCKDB_TYPE_NAMES,
+  transactionalDdl: true,
+}
+
+/** The embedded default: one DuckDB file, opened only while a command needs it. */
+export class DuckDbDestination implements Destination {
+  readonly name = 'duckdb'
+  readonly capabilities = DUCKDB_CAPABILITIES
+  readonly #config: Required<DuckDbConfig>
+
+  constructor(config: DuckDbConfig) {
+    this.#config = { schema: 'thena', ...config }
+  }
+
+  get description(): string {
+    return `duckdb:${this.#config.path}`
+  }
+
+  async connect(): Promise<DestinationSession> {
+    // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would be
+    // a catalog called `thena` and `thena.requests` would be ambiguous with the `thena` schema.
+    const instance = await DuckDBInstance.create(':memory:')
+    const connection = await instance.connect()
+    try {
+      await connection.run(`ATTACH '${this.#config.path.replace(/'/g, "''")}' AS ${DUCKDB_CATALOG}`)
+      await connection.run(`USE ${DUCKDB_CATALOG}`)
+    } catch (error) {
+      connection.closeSync()
+      instance.closeSync()
+      const message = error instanceof Error ? error.message : String(error)
+      if (/lock/i.test(message)) {
+        throw new TransientError(
+          'destination_busy',
+          `${this.description} is in use by another process (a run in progress?): retry when it has finished`,
+        )
+      }
+      throw new TransientError(
+        'destination_unavailable',
+        `cannot open ${this.description}: ${message}`,
+      )
+    }
+    return new DuckDbSession(instance, connection, this.#config.schema)
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * What runs, where. `thena-sync run` runs every pipeline here; `--pipeline NAME` picks one.
+ * Secrets are referenced by environment variable, never written here.
+ */
+import { defineConfig, env } from './src/index.js'
+
+export default defineConfig({
+  pipelines: {
+    thena: {
+      /** Bearer token for the bolt API. */
+      token: env('THENA_API_TOKEN'),
+      /** Default https://bolt.thena.ai; point it at `thena-sync simulate` to try things. */
+      baseUrl: env('THENA_BASE_URL', 'https://bolt.thena.ai'),
+      /** `duckdb:PATH` (default ./thena.duckdb) or a postgres:// URL. */
+      destination: env('THENA_DESTINATION', 'duckdb:./thena.duckdb'),
+      /** All tables land in this schema. */
+      dataset: 'thena',
+      // Paging of each endpoint is not documented publicly; override it here if your tenant
+      // differs, e.g. resources: { requests: { paginator: { type: 'page', limit: 100 } } }.
+    },
+  },
+})

@@ -1,0 +1,8 @@
+export { RequestSchema } from './request.js'
+export type { Request } from './request.js'
+export { UserSchema } from './user.js'
+export type { User } from './user.js'
+export { CustomFieldSchema } from './custom-field.js'
+export type { CustomField } from './custom-field.js'
+export { SubStatusSchema } from './sub-status.js'
+export type { SubStatus } from './sub-status.js'

@@ -1,0 +1,79 @@
+/**
+ * Thena's bolt REST API (https://bolt.thena.ai/rest/v2), declared as data. Paging parameters
+ * are not public (shared/reference/thena-api.md §8): the defaults below follow the documented
+ * v3 endpoints and the legacy v1 API, and every one can be overridden per resource in
+ * pipelines.config.ts.
+ */
+import { defineResource, defineSource } from '../../src/extract/define-source.js'
+import {
+  CustomFieldSchema,
+  RequestSchema,
+  SubStatusSchema,
+  UserSchema,
+} from '../../schemas/thena/index.js'
+
+/** The cursor may sit at `data.next_cursor` or top-level `next_cursor`; both are tried. */
+const cursorPaging = { type: 'cursor', limit: 100 } as const
+
+/** Lists with no documented paging: one request, but a cursor that shows up is followed. */
+const followCursorIfAny = { type: 'cursor', limitParam: null } as const
+
+const assignedUsers = {
+  resource: 'users',
+  field: 'assigned_to_user_id',
+  path: '/rest/v2/users/{id}',
+  recordPath: ['data'],
+} as const
+
+export const thenaSource = defineSource({
+  name: 'thena',
+  resources: [
+    defineResource({
+      name: 'sub_statuses',
+      path: '/rest/v2/requests/sub-status',
+      schema: SubStatusSchema,
+      recordsPath: [],
+      primaryKey: 'id',
+      paginator: followCursorIfAny,
+      sync: 'full',
+    }),
+    defineResource({
+      name: 'custom_fields',
+      path: '/rest/v2/requests/custom-fields',
+      schema: CustomFieldSchema,
+      recordsPath: ['data'],
+      primaryKey: 'id',
+      paginator: followCursorIfAny,
+      sync: 'full',
+    }),
+    defineResource({
+      name: 'users',
+      path: '/rest/v2/users',
+      schema: UserSchema,
+      recordsPath: ['data'],
+      primaryKey: 'id',
+      paginator: followCursorIfAny,
+      sync: 'full',
+    }),
+    defineResource({
+      name: 'requests',
+      path: '/rest/v2/requests',
+      schema: RequestSchema,
+      recordsPath: ['data', 'results'],
+      primaryKey: 'id',
+      paginator: cursorPaging,
+      sync: 'incremental',
+      dependents: [assignedUsers],
+    }),
+    defineResource({
+      name: 'requests_v3',
+      path: '/rest/v2/requests/v3',
+      schema: RequestSchema,
+      recordsPath: ['data', 'results'],
+      primaryKey: 'id',
+      paginator: cursorPaging,
+      sync: 'incremental',
+      dependents: [assignedUsers],
+    }),
+  ],
+})

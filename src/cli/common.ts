@@ -1,0 +1,55 @@
+import { loadConfig } from '../config/load-config.js'
+import { resolvePipeline } from '../config/resolve-pipeline.js'
+import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
+import { EXIT_CODES } from './exit-codes.js'
+import type { ExitCode } from './exit-codes.js'
+import type { RunResult } from '../pipeline/run-pipeline.js'
+
+/** Options every command that touches a pipeline accepts. */
+export interface PipelineFlags {
+  readonly config?: string
+  readonly pipeline?: string
+}
+
+/** The pipelines a command applies to: the one named, or all of them. */
+export async function selectPipelines(
+  flags: PipelineFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedPipeline[]> {
+  const config = await loadConfig(flags.config)
+  const names = flags.pipeline ? [flags.pipeline] : Object.keys(config.pipelines)
+  return names.map((name) => resolvePipeline(config, name, env))
+}
+
+/** The first pipeline (or the named one), for commands that read one warehouse. */
+export async function selectPipeline(flags: PipelineFlags): Promise<ResolvedPipeline> {
+  const config = await loadConfig(flags.config)
+  const name = flags.pipeline ?? Object.keys(config.pipelines)[0] ?? 'thena'
+  // Reading the warehouse needs no token: a placeholder keeps the token check for `run`.
+  return resolvePipeline(config, name, { THENA_API_TOKEN: 'unused-for-reading', ...process.env })
+}
+
+/** Exit code for a run's outcome. */
+export function exitCodeOf(result: RunResult): ExitCode {
+  if (result.status === 'success') return EXIT_CODES.ok
+  if (result.status === 'interrupted') return EXIT_CODES.interrupted
+  return result.error?.code === 'http_unauthorized' ? EXIT_CODES.auth : EXIT_CODES.failed
+}
+
+/** An AbortSignal fired by the first SIGINT/SIGTERM; a second one exits at once. */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}

@@ -1,0 +1,66 @@
+import cliProgress from 'cli-progress'
+import { pino } from 'pino'
+import type { ProgressEvent, RunResult } from '../pipeline/run-pipeline.js'
+
+/** Shows a run's progress: bars on a terminal, one structured log line per event otherwise. */
+export interface Reporter {
+  progress(event: ProgressEvent): void
+  finish(result: RunResult): void
+}
+
+/** Bars on a TTY, JSON log lines (pino, on stderr) otherwise. */
+export function createReporter(pipeline: string, tty = Boolean(process.stderr.isTTY)): Reporter {
+  if (!tty) {
+    const log = pino(
+      { base: { pipeline }, timestamp: pino.stdTimeFunctions.isoTime },
+      pino.destination({ fd: 2, sync: true }),
+    )
+    return {
+      progress: (e) =>
+        log.info({
+          event: 'batch',
+          resource: e.resource,
+          pages: e.pages,
+          records: e.records,
+          done: e.done,
+        }),
+      finish: (r) =>
+        log.info({
+          event: 'run',
+          loadId: r.loadId,
+          status: r.status,
+          records: r.records,
+          rejects: r.rejects,
+          requests: r.requests,
+          retries: r.retries,
+          rateLimited: r.rateLimited,
+          seconds: r.seconds,
+        }),
+    }
+  }
+  const bars = new cliProgress.MultiBar(
+    {
+      format: ' {resource} | {records} records | {pages} pages | {state}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  const byResource = new Map<string, cliProgress.SingleBar>()
+  return {
+    progress(e) {
+      let bar = byResource.get(e.resource)
+      if (!bar) byResource.set(e.resource, (bar = bars.create(1, 0, {})))
+      bar.update(e.done ? 1 : 0, {
+        resource: e.resource.padEnd(14),
+        records: String(e.records).padStart(8),
+        pages: String(e.pages).padStart(5),
+        state: e.done ? 'done' : 'loading',
+      })
+    },
+    finish() {
+      bars.stop()
+    },
+  }
+}

@@ -1,0 +1,63 @@
+import type { SourceDefinition } from '../extract/define-source.js'
+import type { PaginatorConfig } from '../http/paginator.js'
+import type { EnvRef } from './env.js'
+
+/** A setting given directly or read from an environment variable at run time. */
+export type Setting = string | EnvRef
+
+/** Per-resource overrides. */
+export interface ResourceConfig {
+  /** Set to false to skip the resource. Default true. */
+  readonly enabled?: boolean
+  /** How the endpoint pages, replacing the source's default (e.g. `{ type: 'page' }`). */
+  readonly paginator?: PaginatorConfig
+}
+
+/** HTTP engine settings. */
+export interface HttpConfig {
+  /** Requests in flight at once. Default 4. */
+  readonly concurrency?: number
+  /** Spacing budget for APIs that send no rate-limit headers; 0 = none. Default 0. */
+  readonly requestsPerMinute?: number
+  /** Retries of one request (5xx, timeouts, dropped connections, bad bodies). Default 8. */
+  readonly maxRetries?: number
+  /** Per-request timeout in ms. Default 30000. */
+  readonly timeoutMs?: number
+  /** First retry delay in ms, doubled per retry with jitter. Default 250. */
+  readonly backoffMs?: number
+}
+
+/** One pipeline: a source, a destination, and how to run it. */
+export interface PipelineConfig {
+  /** What to read. Default: the Thena bolt source (`sources/thena`). */
+  readonly source?: SourceDefinition
+  /** API base URL. Default `https://bolt.thena.ai`. */
+  readonly baseUrl?: Setting
+  /** Bearer token. Required; use `env('THENA_API_TOKEN')`, never a literal in a committed file. */
+  readonly token: Setting
+  /** `duckdb:PATH` or a `postgres://` URL. Default `duckdb:./thena.duckdb`. */
+  readonly destination?: Setting
+  /** Schema (dataset) the tables land in. Default `thena`. */
+  readonly dataset?: string
+  /** Per-resource overrides, by resource name. */
+  readonly resources?: Readonly<Record<string, ResourceConfig>>
+  readonly http?: HttpConfig
+  /** Pages committed per transaction. Default 10 (1000 records at the default page size). */
+  readonly batchPages?: number
+}
+
+/** The whole `pipelines.config.ts`. */
+export interface ThenaSyncConfig {
+  /** Pipelines by name; `run` without `--pipeline` runs them all. */
+  readonly pipelines: Readonly<Record<string, PipelineConfig>>
+}
+
+/**
+ * Declares the configuration; an identity function that gives editors the types.
+ *
+ * @example
+ * export default defineConfig({
+ *   pipelines: { thena: { token: env('THENA_API_TOKEN'), destination: env('THENA_DESTINATION', 'duckdb:./thena.duckdb') } },
+ * })
+ */
+export const defineConfig = (config: ThenaSyncConfig): ThenaSyncConfig => config

@@ -1,0 +1,140 @@
+import { z } from 'zod'
+import { DuckDbDestination } from '../../destinations/duckdb/index.js'
+import { thenaSource } from '../../sources/thena/index.js'
+import { ConfigError } from '../errors.js'
+import type { ResourceDefinition, SourceDefinition } from '../extract/define-source.js'
+import type { HttpClientOptions } from '../http/http-client.js'
+import { paginatorSchema } from '../http/paginator.js'
+import type { ResolvedPaginator } from '../http/paginator.js'
+import type { Destination } from '../load/destination.js'
+import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
+import { isEnvRef } from './env.js'
+
+/** A resource with its paginator settled (defaults and overrides applied). */
+export interface ResolvedResource extends ResourceDefinition {
+  readonly resolvedPaginator: ResolvedPaginator
+}
+
+/** A pipeline ready to run: settings resolved, environment read, destination built. */
+export interface ResolvedPipeline {
+  readonly name: string
+  readonly source: SourceDefinition
+  readonly resources: readonly ResolvedResource[]
+  readonly destination: Destination
+  /** Schema the tables land in. */
+  readonly dataset: string
+  readonly http: HttpClientOptions
+  readonly batchPages: number
+}
+
+const DEFAULT_BASE_URL = 'https://bolt.thena.ai'
+const DEFAULT_DESTINATION = 'duckdb:./thena.duckdb'
+
+const fail = (field: string, problem: string): never => {
+  throw new ConfigError(`${field}: ${problem}`)
+}
+
+function read(
+  setting: Setting | undefined,
+  field: string,
+  env: NodeJS.ProcessEnv,
+  fallback?: string,
+): string {
+  if (setting === undefined) return fallback ?? fail(field, 'is required')
+  if (!isEnvRef(setting)) return setting
+  const value = env[setting.name]
+  if (value !== undefined && value !== '') return value
+  if (setting.default !== undefined) return setting.default
+  if (fallback !== undefined) return fallback
+  return fail(
+    field,
+    `${setting.name} is not set: export ${setting.name}=... (or try \`thena-sync demo\`, which needs none)`,
+  )
+}
+
+const positiveInt = (value: unknown, field: string, fix: string) => {
+  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0))
+    fail(field, `expected ${fix}, got \`${String(value)}\``)
+}
+
+/** Builds the destination a `THENA_DESTINATION`-style string names. */
+export function destinationFromUrl(
+  url: string,
+  dataset: string,
+  field = 'destination',
+): Destination {
+  if (url.startsWith('duckdb:')) {
+    const path = url.slice('duckdb:'.length)
+    if (path === '') fail(field, '`duckdb:` needs a file path, e.g. `duckdb:./thena.duckdb`')
+    return new DuckDbDestination({ path, schema: dataset })
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return fail(
+      field,
+      'the Postgres destination is not available in this version yet; use `duckdb:PATH`',
+    )
+  }
+  return fail(
+    field,
+    `expected \`duckdb:PATH\` or a \`postgres://\` URL, got \`${url.split('@').pop()}\``,
+  )
+}
+
+/** Resolves one pipeline of a config against the environment. Throws a one-line ConfigError. */
+export function resolvePipeline(
+  config: ThenaSyncConfig,
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedPipeline {
+  const p: PipelineConfig | undefined = config.pipelines[name]
+  if (!p) {
+    const known = Object.keys(config.pipelines).join(', ') || '(none)'
+    return fail('--pipeline', `no pipeline named \`${name}\` in the config; known: ${known}`)
+  }
+  const at = `pipelines.${name}`
+  const dataset = p.dataset ?? 'thena'
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dataset))
+    fail(`${at}.dataset`, `expected a lowercase SQL identifier, got \`${dataset}\``)
+  const baseUrl = read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL)
+  if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
+    fail(`${at}.baseUrl`, `expected an http(s) URL, got \`${baseUrl}\``)
+  const token = read(p.token, `${at}.token`, env)
+  const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
+  const destination = destinationFromUrl(destinationUrl, dataset, `${at}.destination`)
+  const http = p.http ?? {}
+  positiveInt(http.concurrency, `${at}.http.concurrency`, 'a whole number ≥ 1')
+  if (http.concurrency === 0) fail(`${at}.http.concurrency`, 'expected a whole number ≥ 1, got `0`')
+  positiveInt(http.maxRetries, `${at}.http.maxRetries`, 'a whole number ≥ 0')
+  positiveInt(http.timeoutMs, `${at}.http.timeoutMs`, 'milliseconds')
+  positiveInt(p.batchPages, `${at}.batchPages`, 'a whole number ≥ 1')
+  const source = p.source ?? thenaSource
+  const known = new Set(source.resources.map((r) => r.name))
+  for (const key of Object.keys(p.resources ?? {})) {
+    if (!known.has(key))
+      fail(`${at}.resources.${key}`, `no such resource; known: ${[...known].join(', ')}`)
+  }
+  const resources: ResolvedResource[] = []
+  for (const resource of source.resources) {
+    const override = p.resources?.[resource.name]
+    if (override?.enabled === false) continue
+    const paginatorInput = override?.paginator ?? resource.paginator
+    const parsed = paginatorSchema.safeParse(paginatorInput)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      fail(
+        `${at}.resources.${resource.name}.paginator.${issue.path.join('.')}`,
+        z.prettifyError(parsed.error).split('\n')[0]!.replace(/^✖ /, ''),
+      )
+    }
+    resources.push({ ...resource, resolvedPaginator: parsed.data! })
+  }
+  return {
+    name,
+    source,
+    resources,
+    destination,
+    dataset,
+    http: { ...http, baseUrl, token },
+    batchPages: p.batchPages || 10,
+  }
+}

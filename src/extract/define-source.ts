@@ -1,0 +1,55 @@
+import type { z } from 'zod'
+import type { PaginatorConfig } from '../http/paginator.js'
+
+/** How a resource is kept fresh between runs. */
+export const SYNC_MODES = ['incremental', 'full'] as const
+export type SyncMode = (typeof SYNC_MODES)[number]
+
+/**
+ * Records referenced by a field of another resource and fetched one by one when they are not
+ * already loaded (e.g. users assigned to requests but missing from `/users`).
+ */
+export interface DependentDefinition {
+  /** Resource (table) the fetched records land in. */
+  readonly resource: string
+  /** Field of the parent record holding the referenced id. */
+  readonly field: string
+  /** Path of the single-record endpoint; `{id}` is replaced by the id. */
+  readonly path: string
+  /** Where the record sits in the response. */
+  readonly recordPath: readonly string[]
+}
+
+/** One API endpoint landing in one table (plus its child tables). */
+export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
+  /** Table name in the warehouse: snake_case. */
+  readonly name: string
+  /** Path under the base URL, e.g. `/rest/v2/requests`. */
+  readonly path: string
+  /** The zod contract of one record. */
+  readonly schema: S
+  /** Where the record array sits in the response; `[]` for a bare array. */
+  readonly recordsPath: readonly string[]
+  /** Field that identifies a record. Default `id`. */
+  readonly primaryKey: string
+  /** How the endpoint pages. */
+  readonly paginator: PaginatorConfig
+  /** `incremental` resumes from the saved position; `full` re-reads everything each run. */
+  readonly sync: SyncMode
+  /** Records this resource references and that must be fetched one by one when missing. */
+  readonly dependents?: readonly DependentDefinition[]
+}
+
+/** A set of resources from one API. */
+export interface SourceDefinition {
+  readonly name: string
+  readonly resources: readonly ResourceDefinition[]
+}
+
+/** Declares a resource; an identity function that keeps the schema's type. */
+export const defineResource = <S extends z.ZodType>(
+  resource: ResourceDefinition<S>,
+): ResourceDefinition<S> => resource
+
+/** Declares a source; an identity function. */
+export const defineSource = (source: SourceDefinition): SourceDefinition => source

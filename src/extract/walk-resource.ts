@@ -1,0 +1,61 @@
+import { TerminalError } from '../errors.js'
+import type { HttpClient } from '../http/http-client.js'
+import { nextPosition, pageQuery, valueAt } from '../http/paginator.js'
+import type { PagePosition, ResolvedPaginator } from '../http/paginator.js'
+
+/** One page of a resource, with where it was fetched from and where the next one is. */
+export interface FetchedPage {
+  readonly records: readonly unknown[]
+  /** The position this page was fetched at (undefined = the first page). */
+  readonly position: PagePosition | undefined
+  /** The position of the next page, or undefined when this was the last. */
+  readonly next: PagePosition | undefined
+}
+
+/** What `walkResource` needs to know about the endpoint. */
+export interface WalkTarget {
+  readonly path: string
+  readonly recordsPath: readonly string[]
+  readonly paginator: ResolvedPaginator
+}
+
+/**
+ * Pages through an endpoint from `start` to the end, oldest first. The next page is requested
+ * while the caller works on the current one; memory holds at most two pages.
+ */
+export async function* walkResource(
+  client: HttpClient,
+  target: WalkTarget,
+  start: PagePosition | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<FetchedPage> {
+  const fetchPage = async (position: PagePosition | undefined): Promise<FetchedPage> => {
+    const { body } = await client.get(target.path, pageQuery(target.paginator, position), signal)
+    const records = target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
+    if (!Array.isArray(records)) {
+      const where =
+        target.recordsPath.length === 0 ? 'the top level' : `\`${target.recordsPath.join('.')}\``
+      throw new TerminalError(
+        'unexpected_response',
+        `GET ${target.path}: expected an array of records at ${where}`,
+      )
+    }
+    return {
+      records,
+      position,
+      next: nextPosition(target.paginator, position, body, records.length),
+    }
+  }
+  let pending = fetchPage(start)
+  try {
+    for (;;) {
+      const page = await pending
+      if (page.next) pending = fetchPage(page.next)
+      yield page
+      if (!page.next) return
+    }
+  } finally {
+    // The caller may stop early: a prefetch still in flight must not become an unhandled rejection.
+    pending.catch(() => undefined)
+  }
+}

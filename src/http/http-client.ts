@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import PQueue from 'p-queue'
+import { Pool, errors as undiciErrors } from 'undici'
+import type { Dispatcher } from 'undici'
+import { TerminalError, TransientError } from '../errors.js'
+import { RateGate } from './rate-gate.js'
+
+/** Settings of the HTTP engine; every field has a default. */
+export interface HttpClientOptions {
+  /** API origin, e.g. `https://bolt.thena.ai`. */
+  readonly baseUrl: string
+  /** Bearer token; sent only in the Authorization header, never logged. */
+  readonly token: string
+  /** Requests in flight at once. Default 4. */
+  readonly concurrency?: number
+  /** Spacing budget when the API sends no rate-limit headers; 0 = none. Default 0. */
+  readonly requestsPerMinute?: number
+  /** Retries of one request after a 5xx, timeout, bad body or dropped connection. Default 8. */
+  readonly maxRetries?: number
+  /** Waits after 429 for one request before giving up. Default 50. */
+  readonly maxRateLimitWaits?: number
+  /** Time allowed for headers and between body chunks, in ms. Default 30000. */
+  readonly timeoutMs?: number
+  /** First backoff delay in ms, doubled per retry (with jitter), capped at 30 s. Default 250. */
+  readonly backoffMs?: number
+}
+
+/** What the client did, for the run summary and the load record. */
+export interface HttpStats {
+  requests: number
+  retries: number
+  rateLimited: number
+  rateLimitWaitMs: number
+}
+
+/** Per-call options of `HttpClient.get`. */
+export interface GetOptions {
+  /** Resolve a 404 as `{ status: 404, body: null }` instead of failing. Default false. */
+  readonly allowNotFound?: boolean
+}
+
+export interface JsonResponse {
+  readonly status: number
+  readonly body: unknown
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 500, 502, 503, 504])
+
+/**
+ * GET JSON from the API over a keep-alive undici Pool, with bearer auth, a header-aware rate
+ * gate, and retries with exponential backoff and jitter. 401/403 stop at once.
+ */
+export class HttpClient {
+  readonly stats: HttpStats = { requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0 }
+  readonly #pool: Pool
+  readonly #queue: PQueue
+  readonly #gate: RateGate
+  readonly #options: Required<HttpClientOptions>
+  readonly #origin: string
+
+  constructor(options: HttpClientOptions) {
+    this.#options = {
+      concurrency: 4,
+      requestsPerMinute: 0,
+      maxRetries: 8,
+      maxRateLimitWaits: 50,
+      timeoutMs: 30_000,
+      backoffMs: 250,
+      ...options,
+    }
+    const url = new URL(options.baseUrl)
+    this.#origin = url.origin
+    this.#pool = new Pool(url.origin, {
+      connections: this.#options.concurrency,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.#options.timeoutMs,
+      bodyTimeout: this.#options.timeoutMs,
+    })
+    this.#queue = new PQueue({ concurrency: this.#options.concurrency })
+    const rpm = this.#options.requestsPerMinute
+    this.#gate = new RateGate(50, rpm > 0 ? 60_000 / rpm : 0)
+  }
+
+  /** GET `path` (relative to the base URL's path) with `query`; resolves to the parsed JSON. */
+  get(
+    path: string,
+    query: Record<string, string> = {},
+    signal?: AbortSignal,
+    options: GetOptions = {},
+  ): Promise<JsonResponse> {
+    return this.#queue.add(() =>
+      this.#getWithRetries(path, query, signal, options),
+    ) as Promise<JsonResponse>
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close()
+  }
+
+  async #getWithRetries(
+    path: string,
+    query: Record<string, string>,
+    signal: AbortSignal | undefined,
+    options: GetOptions,
+  ): Promise<JsonResponse> {
+    const search = new URLSearchParams(query).toString()
+    const target = `${path}${search ? `?${search}` : ''}`
+    const label = `GET ${this.#origin}${target}`
+    let failures = 0
+    let rateLimitWaits = 0
+    for (;;) {
+      signal?.throwIfAborted()
+      await this.#gate.acquire(signal)
+      this.stats.requests++
+      let res: Dispatcher.ResponseData
+      let text: string
+      try {
+        res = await this.#pool.request({
+          path: target,
+          method: 'GET',
+          headers: { authorization: `Bearer ${this.#options.token}`, accept: 'application/json' },
+          signal,
+        })
+      } catch (error) {
+        this.#gate.release()
+        if (signal?.aborted) throw error
+        failures = await this.#backoffOrThrow(failures, label, describeNetworkError(error))
+        continue
+      }
+      this.#gate.release(res.headers)
+      try {
+        text = await res.body.text()
+      } catch (error) {
+        if (signal?.aborted) throw error
+        failures = await this.#backoffOrThrow(
+          failures,
+          label,
+          `connection lost while reading the body (${describeNetworkError(error)})`,
+        )
+        continue
+      }
+      const status = res.statusCode
+      if (status >= 200 && status < 300) {
+        try {
+          return { status, body: JSON.parse(text) as unknown }
+        } catch {
+          failures = await this.#backoffOrThrow(
+            failures,
+            label,
+            `the body is not valid JSON (${text.length} bytes)`,
+          )
+          continue
+        }
+      }
+      if (status === 404 && options.allowNotFound) return { status, body: null }
+      if (status === 401 || status === 403) {
+        throw new TerminalError(
+          'http_unauthorized',
+          `the API refused the token (HTTP ${status}) for ${label}: check THENA_API_TOKEN`,
+        )
+      }
+      if (status === 429) {
+        this.stats.rateLimited++
+        if (++rateLimitWaits > this.#options.maxRateLimitWaits) {
+          throw new TransientError(
+            'http_rate_limited',
+            `${label}: still rate limited after ${rateLimitWaits - 1} waits`,
+          )
+        }
+        const resetAt = this.#resetTime(res.headers, rateLimitWaits)
+        this.#gate.exhausted(resetAt)
+        const wait = Math.max(0, resetAt - Date.now())
+        this.stats.rateLimitWaitMs += wait
+        await sleep(wait, undefined, { signal })
+        continue
+      }
+      if (RETRYABLE_STATUS.has(status) || status > 500) {
+        failures = await this.#backoffOrThrow(failures, label, `HTTP ${status}: ${excerpt(text)}`)
+        continue
+      }
+      throw new TerminalError('http_client_error', `${label} -> HTTP ${status}: ${excerpt(text)}`)
+    }
+  }
+
+  /** When the window resets: X-RateLimit-Reset, else Retry-After, else exponential backoff. */
+  #resetTime(headers: Dispatcher.ResponseData['headers'], attempt: number): number {
+    const reset = Number(headers['x-ratelimit-reset'])
+    if (Number.isFinite(reset) && reset > 0)
+      return (reset > 1e9 ? reset * 1000 : Date.now() + reset * 1000) + 50
+    const retryAfter = headers['retry-after']
+    if (typeof retryAfter === 'string') {
+      const seconds = Number(retryAfter)
+      if (Number.isFinite(seconds)) return Date.now() + seconds * 1000
+      const date = Date.parse(retryAfter)
+      if (Number.isFinite(date)) return date
+    }
+    return Date.now() + this.#backoffDelay(attempt - 1)
+  }
+
+  #backoffDelay(attempt: number): number {
+    const ceiling = Math.min(30_000, this.#options.backoffMs * 2 ** attempt)
+    return ceiling / 2 + Math.random() * (ceiling / 2)
+  }
+
+  async #backoffOrThrow(failures: number, label: string, reason: string): Promise<number> {
+    if (failures >= this.#options.maxRetries) {
+      throw new TransientError(
+        'http_failed',
+        `${label} failed after ${failures + 1} attempts: ${reason}`,
+      )
+    }
+    this.stats.retries++
+    await sleep(this.#backoffDelay(failures))
+    return failures + 1
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof undiciErrors.UndiciError) return `${error.code}: ${error.message}`
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
+    return [code, error.message, cause?.code].filter(Boolean).join(': ')
+  }
+  return String(error)
+}
+
+const excerpt = (text: string) => text.replace(/\s+/g, ' ').slice(0, 200)

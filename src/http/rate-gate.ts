@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** What the API last said about the rate-limit window. */
+interface WindowInfo {
+  remaining: number
+  /** Epoch ms when the window resets. */
+  resetAt: number
+}
+
+/**
+ * Reads `X-RateLimit-Remaining` / `X-RateLimit-Reset` and holds back a request it knows would
+ * be refused: when the requests in flight would use up what is left of the window, the next
+ * one waits for the reset. Without those headers it only spaces requests by `minIntervalMs`.
+ */
+export class RateGate {
+  #window: WindowInfo | undefined
+  #inFlight = 0
+  #nextSlot = 0
+  /** Total time spent waiting for a window to reset, in ms (reported in the run summary). */
+  waitedMs = 0
+
+  constructor(
+    /** Safety margin added to the announced reset time, for clock skew. */
+    readonly marginMs = 50,
+    /** Minimum spacing between request starts when no headers are known (0 = none). */
+    readonly minIntervalMs = 0,
+  ) {}
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = Date.now()
+      const w = this.#window
+      if (w && now >= w.resetAt) this.#window = undefined
+      else if (w && w.remaining - this.#inFlight <= 0) {
+        const wait = w.resetAt - now + this.marginMs
+        this.waitedMs += wait
+        await sleep(wait, undefined, { signal })
+        continue
+      }
+      if (this.minIntervalMs > 0 && now < this.#nextSlot) {
+        await sleep(this.#nextSlot - now, undefined, { signal })
+        continue
+      }
+      this.#nextSlot = now + this.minIntervalMs
+      this.#inFlight++
+      return
+    }
+  }
+
+  /** Called once per acquired request with the response headers (or none, on a network error). */
+  release(headers?: Record<string, string | string[] | undefined>): void {
+    this.#inFlight--
+    if (!headers) return
+    const remaining = Number(headers['x-ratelimit-remaining'])
+    const reset = Number(headers['x-ratelimit-reset'])
+    if (!Number.isFinite(remaining) || !Number.isFinite(reset)) return
+    // X-RateLimit-Reset is UNIX seconds; values that look like a delta are treated as one.
+    const resetAt = reset > 1e9 ? reset * 1000 : Date.now() + reset * 1000
+    const current = this.#window
+    // Responses can arrive out of order: keep the most pessimistic view of the newest window.
+    if (!current || resetAt > current.resetAt) this.#window = { remaining, resetAt }
+    else if (resetAt === current.resetAt) current.remaining = Math.min(current.remaining, remaining)
+  }
+
+  /** A 429 arrived: nothing is left until `resetAt` (epoch ms). */
+  exhausted(resetAt: number): void {
+    this.#window = { remaining: 0, resetAt }
+  }
+}

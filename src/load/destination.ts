@@ -1,0 +1,97 @@
+import type { Reject } from '../normalize/normalizer.js'
+import type { ColumnType, Row, SchemaChange, TableSchema } from '../normalize/table-schema.js'
+import type { ResourceState } from '../state/pipeline-state.js'
+
+/** How a destination differs from the others, as data: the engine never branches on a name. */
+export interface DestinationCapabilities {
+  /** Longest identifier in bytes (Postgres: 63). Longer names are shortened with a hash. */
+  readonly maxIdentifierLength: number
+  /** SQL type of each logical column type. */
+  readonly typeNames: Readonly<Record<ColumnType, string>>
+  /** Whether CREATE/ALTER TABLE roll back with the transaction. */
+  readonly transactionalDdl: boolean
+}
+
+/** Statuses of a run in `_thena_loads`. */
+export const LOAD_STATUSES = ['running', 'success', 'failed', 'interrupted', 'aborted'] as const
+export type LoadStatus = (typeof LOAD_STATUSES)[number]
+
+/** One row of `_thena_loads`: what a run did. */
+export interface LoadRecord {
+  readonly loadId: string
+  readonly pipeline: string
+  readonly command: string
+  readonly status: LoadStatus
+  readonly startedAt: Date
+  readonly finishedAt?: Date
+  /** Records written (root rows), rejects, HTTP requests, retries and 429s so far. */
+  readonly records: number
+  readonly rejects: number
+  readonly requests: number
+  readonly retries: number
+  readonly rateLimited: number
+  /** One-line error for failed runs (never contains a secret). */
+  readonly error?: string
+}
+
+/** Result of `query()`: column names and rows of JSON-safe values. */
+export interface QueryResult {
+  readonly columns: readonly string[]
+  readonly rows: readonly Record<string, unknown>[]
+}
+
+/**
+ * A warehouse the pipeline loads into. An implementation is one folder in `destinations/` that
+ * passes the conformance suite.
+ *
+ * @example
+ * const session = await duckdbDestination({ path: './thena.duckdb' }).connect()
+ */
+export interface Destination {
+  /** Short name, e.g. `duckdb`. For messages only: the engine never branches on it. */
+  readonly name: string
+  /** Where it writes, safe to print (no password). */
+  readonly description: string
+  readonly capabilities: DestinationCapabilities
+  connect(): Promise<DestinationSession>
+}
+
+/** An open connection to a destination. */
+export interface DestinationSession {
+  /** Creates the dataset schema and the system tables when missing. */
+  prepare(): Promise<void>
+  /** Tables and columns recorded in the schema history (the source-path-to-column mapping). */
+  readTables(): Promise<TableSchema[]>
+  /** Committed state of each resource of a pipeline. */
+  readState(pipeline: string): Promise<Map<string, ResourceState>>
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T>
+  /** Runs SQL and returns its rows. */
+  query(sql: string): Promise<QueryResult>
+  close(): Promise<void>
+}
+
+/** Writes inside one destination transaction. */
+export interface DestinationTransaction {
+  /** Creates tables and adds columns, and records each change in the schema history. */
+  applySchema(changes: readonly SchemaChange[], loadId: string): Promise<void>
+  /** Upserts root rows on the table's primary key. */
+  merge(table: TableSchema, rows: readonly Row[]): Promise<void>
+  /** Replaces the child rows of the given root records with `rows`. */
+  replaceChildren(
+    table: TableSchema,
+    rootIds: readonly string[],
+    rows: readonly Row[],
+  ): Promise<void>
+  writeState(
+    pipeline: string,
+    resource: string,
+    state: ResourceState,
+    loadId: string,
+  ): Promise<void>
+  writeRejects(loadId: string, rejects: readonly Reject[]): Promise<void>
+  /** Inserts or updates the run's row in `_thena_loads`. */
+  writeLoad(record: LoadRecord): Promise<void>
+  /** Marks runs left `running` by a process that died as `aborted`. */
+  abortStaleLoads(pipeline: string, exceptLoadId: string): Promise<void>
+}

@@ -1,0 +1,160 @@
+import { pathName, shortenIdentifier, snakeCase } from './naming.js'
+import { CHILD_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS } from './table-schema.js'
+import type { ColumnSchema, ColumnType, SchemaChange, TableSchema } from './table-schema.js'
+
+/** The naming limits of the destination (from its capabilities). */
+export interface NamingLimits {
+  /** Longest identifier in bytes. */
+  readonly maxIdentifierLength: number
+}
+
+/** A table as the registry tracks it: columns by source path, names in use. */
+export class TableState {
+  readonly schema: TableSchema
+  /** Main column per source path key. */
+  readonly byPath = new Map<string, ColumnSchema>()
+  /** Variant columns per `pathKey|type`. */
+  readonly variants = new Map<string, ColumnSchema>()
+  readonly names = new Set<string>()
+  /** Child tables per array path key. */
+  readonly children = new Map<string, TableState>()
+
+  constructor(schema: TableSchema) {
+    this.schema = schema
+    for (const column of schema.columns) this.#index(column)
+  }
+
+  #index(column: ColumnSchema): void {
+    this.names.add(column.name)
+    if (column.path.length === 0) return
+    const key = pathKey(column.path)
+    if (column.variantOf) this.variants.set(`${key}|${column.type}`, column)
+    else this.byPath.set(key, column)
+  }
+
+  add(column: ColumnSchema): void {
+    this.schema.columns.push(column)
+    this.#index(column)
+  }
+}
+
+/** Paths are keyed by their segments joined with a separator no JSON key contains in practice. */
+export const pathKey = (path: readonly string[]): string => path.join('\u0001')
+
+/**
+ * Every table and column the warehouse has or will have, and the deterministic mapping from a
+ * source path to a column name. New tables and columns are queued as `SchemaChange`s for the
+ * loader to apply in the same transaction as the rows that need them.
+ */
+export class SchemaRegistry {
+  readonly #tables = new Map<string, TableState>()
+  readonly #limits: NamingLimits
+  #changes: SchemaChange[] = []
+
+  constructor(limits: NamingLimits, existing: readonly TableSchema[] = []) {
+    this.#limits = limits
+    for (const table of existing)
+      this.#tables.set(table.name, new TableState(structuredClone(table)))
+    for (const state of this.#tables.values()) {
+      const parent = state.schema.parent ? this.#tables.get(state.schema.parent) : undefined
+      if (parent && state.schema.arrayPath)
+        parent.children.set(pathKey(state.schema.arrayPath), state)
+    }
+  }
+
+  get tables(): TableSchema[] {
+    return [...this.#tables.values()].map((t) => t.schema)
+  }
+
+  table(name: string): TableState | undefined {
+    return this.#tables.get(name)
+  }
+
+  /** The root table of a resource, created (as a pending change) if new. */
+  rootTable(resource: string, primaryKey: string): TableState {
+    const existing = this.#tables.get(resource)
+    if (existing) return existing
+    const name = shortenIdentifier(snakeCase(resource), this.#limits.maxIdentifierLength)
+    const state = new TableState({ name, resource, primaryKey, columns: [...ROOT_SYSTEM_COLUMNS] })
+    this.#tables.set(name, state)
+    this.#changes.push({ kind: 'create_table', table: state.schema })
+    return state
+  }
+
+  /** The child table holding the array at `arrayPath` of `parent`'s rows, created if new. */
+  childTable(parent: TableState, arrayPath: readonly string[]): TableState {
+    const key = pathKey(arrayPath)
+    const existing = parent.children.get(key)
+    if (existing) return existing
+    let name = shortenIdentifier(
+      `${parent.schema.name}__${pathName(arrayPath)}`,
+      this.#limits.maxIdentifierLength,
+    )
+    for (let n = 2; this.#tables.has(name); n++) {
+      name = shortenIdentifier(
+        `${parent.schema.name}__${pathName(arrayPath)}_${n}`,
+        this.#limits.maxIdentifierLength,
+      )
+    }
+    const state = new TableState({
+      name,
+      resource: parent.schema.resource,
+      parent: parent.schema.name,
+      arrayPath: [...arrayPath],
+      primaryKey: '_thena_id',
+      columns: [...CHILD_SYSTEM_COLUMNS],
+    })
+    this.#tables.set(name, state)
+    parent.children.set(key, state)
+    this.#changes.push({ kind: 'create_table', table: state.schema })
+    return state
+  }
+
+  /** The column for a source path (the main one, or a variant when `type` clashes with it). */
+  column(
+    table: TableState,
+    path: readonly string[],
+    type: ColumnType,
+    key = pathKey(path),
+  ): ColumnSchema {
+    const main = table.byPath.get(key)
+    if (!main)
+      return this.#addColumn(table, {
+        name: this.#freeName(table, pathName(path)),
+        type,
+        path: [...path],
+      })
+    if (main.type === type) return main
+    const variant = table.variants.get(`${key}|${type}`)
+    if (variant) return variant
+    return this.#addColumn(table, {
+      name: this.#freeName(table, `${main.name}__v_${type}`),
+      type,
+      path: [...path],
+      variantOf: main.name,
+    })
+  }
+
+  /** Schema changes queued since the last call. */
+  takeChanges(): SchemaChange[] {
+    const changes = this.#changes
+    this.#changes = []
+    return changes
+  }
+
+  #addColumn(table: TableState, column: ColumnSchema): ColumnSchema {
+    table.add(column)
+    const created = this.#changes.some((c) => c.kind === 'create_table' && c.table === table.schema)
+    if (!created) this.#changes.push({ kind: 'add_column', table: table.schema.name, column })
+    return column
+  }
+
+  #freeName(table: TableState, base: string): string {
+    const max = this.#limits.maxIdentifierLength
+    let name = shortenIdentifier(base, max)
+    // Reserved for our own metadata, and distinct from every name already in the table.
+    if (name.startsWith('_thena_')) name = shortenIdentifier(`x${base}`, max)
+    for (let n = 2; table.names.has(name); n++) name = shortenIdentifier(`${base}_${n}`, max)
+    return name
+  }
+}

@@ -1,0 +1,53 @@
+/** Logical column types; each destination maps them to its own SQL types (capabilities). */
+export const COLUMN_TYPES = ['text', 'bigint', 'double', 'boolean', 'timestamp', 'json'] as const
+export type ColumnType = (typeof COLUMN_TYPES)[number]
+
+/** One column of a warehouse table. */
+export interface ColumnSchema {
+  /** SQL identifier (snake_case, length-limited, unique in its table). */
+  readonly name: string
+  readonly type: ColumnType
+  /** Path of the value in the source record (relative to the array element for child tables); empty for system columns. */
+  readonly path: readonly string[]
+  /** For a variant column, the column whose type its values clashed with. */
+  readonly variantOf?: string
+}
+
+/** One warehouse table: a resource's root table or a child table of one of its arrays. */
+export interface TableSchema {
+  readonly name: string
+  /** Root table of the resource this table belongs to. */
+  readonly resource: string
+  /** Parent table, for child tables. */
+  readonly parent?: string
+  /** Path of the array (relative to the parent's element) that this child table holds. */
+  readonly arrayPath?: readonly string[]
+  /** Column that identifies a row: the resource's key for roots, `_thena_id` for children. */
+  readonly primaryKey: string
+  readonly columns: ColumnSchema[]
+}
+
+/** A change to the warehouse schema, applied in the same transaction as the rows that need it. */
+export type SchemaChange =
+  | { readonly kind: 'create_table'; readonly table: TableSchema }
+  | { readonly kind: 'add_column'; readonly table: string; readonly column: ColumnSchema }
+
+/** Metadata columns every root row carries. */
+export const ROOT_SYSTEM_COLUMNS: readonly ColumnSchema[] = [
+  { name: '_thena_load_id', type: 'text', path: [] },
+  { name: '_thena_synced_at', type: 'timestamp', path: [] },
+  { name: '_thena_deleted_at', type: 'timestamp', path: [] },
+]
+
+/** Metadata columns every child row carries. */
+export const CHILD_SYSTEM_COLUMNS: readonly ColumnSchema[] = [
+  { name: '_thena_id', type: 'text', path: [] },
+  { name: '_thena_parent_id', type: 'text', path: [] },
+  { name: '_thena_root_id', type: 'text', path: [] },
+  { name: '_thena_list_idx', type: 'bigint', path: [] },
+  { name: '_thena_load_id', type: 'text', path: [] },
+  { name: '_thena_synced_at', type: 'timestamp', path: [] },
+]
+
+/** A row as the normalizer produces it: column name to value (timestamps as epoch ms, JSON as text). */
+export type Row = Record<string, unknown>

@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto'
+import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
+import { TerminalError, ThenaSyncError } from '../errors.js'
+import { walkResource } from '../extract/walk-resource.js'
+import { HttpClient } from '../http/http-client.js'
+import type { PagePosition } from '../http/paginator.js'
+import { pageQuery, valueAt } from '../http/paginator.js'
+import { commitBatch } from '../load/commit-batch.js'
+import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
+import { Normalizer } from '../normalize/normalizer.js'
+import type { NormalizedBatch } from '../normalize/normalizer.js'
+import { SchemaRegistry } from '../normalize/schema-registry.js'
+import { STATE_VERSION } from '../state/pipeline-state.js'
+import type { ResourceState } from '../state/pipeline-state.js'
+
+/** Progress of a run, for the CLI's progress display and logs. */
+export interface ProgressEvent {
+  readonly resource: string
+  readonly pages: number
+  readonly records: number
+  readonly done: boolean
+}
+
+export interface RunOptions {
+  /** Stops the run after the batch being committed; the run ends `interrupted`. */
+  readonly signal?: AbortSignal
+  readonly onProgress?: (event: ProgressEvent) => void
+  /** Recorded in `_thena_loads.command`. Default `run`. */
+  readonly command?: string
+}
+
+/** What one resource did in a run. */
+export interface ResourceResult {
+  readonly resource: string
+  readonly pages: number
+  readonly records: number
+  readonly rejects: number
+}
+
+/** Outcome of a run. `runPipeline` throws only for config errors; everything else is here. */
+export interface RunResult {
+  readonly loadId: string
+  readonly pipeline: string
+  readonly status: Exclude<LoadStatus, 'running' | 'aborted'>
+  readonly resources: readonly ResourceResult[]
+  readonly records: number
+  readonly rejects: number
+  readonly requests: number
+  readonly retries: number
+  readonly rateLimited: number
+  readonly seconds: number
+  /** The error of a failed run (its message never contains the token). */
+  readonly error?: ThenaSyncError
+}
+
+/** Load ids sort by time: `20261123T184211Z-3f9a1c`. */
+export const newLoadId = (now = new Date()): string =>
+  `${now.toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(3).toString('hex')}`
+
+/**
+ * One incremental run: every resource, oldest page first, each batch of pages committed with
+ * its state in one transaction. Incremental resources resume from their committed position;
+ * full resources are re-read whole and merged.
+ */
+export async function runPipeline(
+  pipeline: ResolvedPipeline,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const started = Date.now()
+  const client = new HttpClient(pipeline.http)
+  try {
+    // One request before the warehouse is touched: a refused token writes nothing at all.
+    const first = pipeline.resources[0]
+    if (first)
+      await client.get(first.path, pageQuery(first.resolvedPaginator, undefined), options.signal)
+  } catch (error) {
+    await client.close()
+    const failure = asThenaSyncError(error)
+    return {
+      loadId: '',
+      pipeline: pipeline.name,
+      status: options.signal?.aborted ? 'interrupted' : 'failed',
+      resources: [],
+      records: 0,
+      rejects: 0,
+      ...client.stats,
+      seconds: (Date.now() - started) / 1000,
+      error: failure,
+    }
+  }
+  const session = await pipeline.destination.connect().catch(async (error: unknown) => {
+    await client.close()
+    throw error
+  })
+  const run = new PipelineRun(pipeline, session, client, options)
+  try {
+    return await run.execute()
+  } finally {
+    await client.close()
+    await session.close()
+  }
+}
+
+class PipelineRun {
+  readonly loadId = newLoadId()
+  readonly #p: ResolvedPipeline
+  readonly #session: DestinationSession
+  readonly #client: HttpClient
+  readonly #options: RunOptions
+  readonly #startedAt = new Date()
+  readonly #results: ResourceResult[] = []
+  #registry!: SchemaRegistry
+  #states = new Map<string, ResourceState>()
+  #records = 0
+  #rejects = 0
+  /** Ids known to exist per resource, for dependent lookups (filled lazily). */
+  readonly #known = new Map<string, Set<string>>()
+  /** Normalizers of resources that receive dependent records. */
+  readonly #dependentNormalizers = new Map<string, Normalizer>()
+
+  constructor(
+    p: ResolvedPipeline,
+    session: DestinationSession,
+    client: HttpClient,
+    options: RunOptions,
+  ) {
+    this.#p = p
+    this.#session = session
+    this.#client = client
+    this.#options = options
+  }
+
+  #load(status: LoadStatus, error?: string): LoadRecord {
+    const s = this.#client.stats
+    return {
+      loadId: this.loadId,
+      pipeline: this.#p.name,
+      command: this.#options.command ?? 'run',
+      status,
+      startedAt: this.#startedAt,
+      ...(status !== 'running' && { finishedAt: new Date() }),
+      records: this.#records,
+      rejects: this.#rejects,
+      requests: s.requests,
+      retries: s.retries,
+      rateLimited: s.rateLimited,
+      ...(error !== undefined && { error }),
+    }
+  }
+
+  #result(status: RunResult['status'], error?: ThenaSyncError): RunResult {
+    const s = this.#client.stats
+    return {
+      loadId: this.loadId,
+      pipeline: this.#p.name,
+      status,
+      resources: this.#results,
+      records: this.#records,
+      rejects: this.#rejects,
+      requests: s.requests,
+      retries: s.retries,
+      rateLimited: s.rateLimited,
+      seconds: (Date.now() - this.#startedAt.getTime()) / 1000,
+      ...(error && { error }),
+    }
+  }
+
+  async execute(): Promise<RunResult> {
+    const session = this.#session
+    await session.prepare()
+    this.#registry = new SchemaRegistry(
+      this.#p.destination.capabilities,
+      await session.readTables(),
+    )
+    this.#states = await session.readState(this.#p.name)
+    await session.transaction(async (tx) => {
+      await tx.abortStaleLoads(this.#p.name, this.loadId)
+      await tx.writeLoad(this.#load('running'))
+    })
+    try {
+      for (const resource of this.#p.resources) {
+        if (this.#options.signal?.aborted) break
+        await this.#syncResource(resource)
+      }
+    } catch (error) {
+      const interrupted = this.#options.signal?.aborted === true
+      const failure = interrupted ? undefined : asThenaSyncError(error)
+      await session
+        .transaction((tx) =>
+          tx.writeLoad(this.#load(interrupted ? 'interrupted' : 'failed', failure?.message)),
+        )
+        .catch(() => undefined)
+      return this.#result(interrupted ? 'interrupted' : 'failed', failure)
+    }
+    const status = this.#options.signal?.aborted ? 'interrupted' : 'success'
+    await session.transaction((tx) => tx.writeLoad(this.#load(status)))
+    return this.#result(status)
+  }
+
+  async #syncResource(resource: ResolvedResource): Promise<void> {
+    const normalizer = new Normalizer(this.#registry, resource, this.loadId)
+    const previous = this.#states.get(resource.name)
+    const start = resource.sync === 'incremental' ? (previous?.position ?? undefined) : undefined
+    let state: ResourceState = previous ?? { version: STATE_VERSION, records: 0 }
+    const refs = new Map<string, Set<string>>()
+    const result = { resource: resource.name, pages: 0, records: 0, rejects: 0 }
+    let pagesInBatch = 0
+    const signal = this.#options.signal
+    const pages = walkResource(
+      this.#client,
+      {
+        path: resource.path,
+        recordsPath: resource.recordsPath,
+        paginator: resource.resolvedPaginator,
+      },
+      start ?? undefined,
+      signal,
+    )
+    for await (const page of pages) {
+      for (const record of page.records) {
+        normalizer.add(record)
+        for (const dep of resource.dependents ?? []) {
+          const ref = valueAt(record, [dep.field])
+          if (typeof ref === 'string' && ref !== '') {
+            let set = refs.get(dep.resource)
+            if (!set) refs.set(dep.resource, (set = new Set()))
+            set.add(ref)
+          }
+        }
+      }
+      result.pages++
+      pagesInBatch++
+      const last = page.next === undefined
+      if (!last && pagesInBatch < this.#p.batchPages) continue
+      // After the last page the walk resumes by re-reading that page: new records land there.
+      const position: PagePosition | undefined = page.next ?? page.position
+      const batch = normalizer.take()
+      const dependents = await this.#fetchDependents(resource, refs)
+      refs.clear()
+      const now = new Date().toISOString()
+      state = {
+        version: STATE_VERSION,
+        ...(resource.sync === 'incremental' && position && { position }),
+        records: state.records + batch.rootIds.length,
+        updatedAt: now,
+        ...(last
+          ? { completedAt: now }
+          : state.completedAt
+            ? { completedAt: state.completedAt }
+            : {}),
+      }
+      const rootCount = batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0)
+      this.#records += rootCount
+      const rejects = batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0)
+      this.#rejects += rejects
+      result.records += batch.rootIds.length
+      result.rejects += batch.rejects.length
+      await commitBatch(this.#session, this.#registry, {
+        pipeline: this.#p.name,
+        loadId: this.loadId,
+        batches: [batch, ...dependents],
+        states: new Map([[resource.name, state]]),
+        load: this.#load('running'),
+      })
+      this.#states.set(resource.name, state)
+      this.#remember(resource.name, batch)
+      for (const b of dependents) this.#remember(b.resource, b)
+      pagesInBatch = 0
+      this.#options.onProgress?.({
+        resource: resource.name,
+        pages: result.pages,
+        records: result.records,
+        done: last,
+      })
+      if (signal?.aborted) break
+    }
+    this.#results.push(result)
+  }
+
+  #remember(resource: string, batch: NormalizedBatch): void {
+    const known = this.#known.get(resource)
+    if (known) for (const id of batch.rootIds) known.add(id)
+  }
+
+  async #knownIds(resource: string): Promise<Set<string>> {
+    let known = this.#known.get(resource)
+    if (known) return known
+    known = new Set()
+    const table = this.#registry.table(resource)?.schema
+    if (table) {
+      const res = await this.#session.query(
+        `SELECT ${quote(table.primaryKey)} AS id FROM ${quote(this.#p.dataset)}.${quote(table.name)}`,
+      )
+      for (const row of res.rows) known.add(String(row.id))
+    }
+    this.#known.set(resource, known)
+    return known
+  }
+
+  /** Fetches referenced records that are not loaded yet (e.g. users missing from `/users`). */
+  async #fetchDependents(
+    resource: ResolvedResource,
+    refs: Map<string, Set<string>>,
+  ): Promise<NormalizedBatch[]> {
+    const batches: NormalizedBatch[] = []
+    for (const dep of resource.dependents ?? []) {
+      const ids = refs.get(dep.resource)
+      if (!ids || ids.size === 0) continue
+      const known = await this.#knownIds(dep.resource)
+      const missing = [...ids].filter((id) => !known.has(id))
+      if (missing.length === 0) continue
+      const target = this.#p.source.resources.find((r) => r.name === dep.resource)
+      if (!target)
+        throw new TerminalError(
+          'config_invalid',
+          `dependent resource \`${dep.resource}\` is not defined`,
+        )
+      let normalizer = this.#dependentNormalizers.get(dep.resource)
+      if (!normalizer)
+        this.#dependentNormalizers.set(
+          dep.resource,
+          (normalizer = new Normalizer(this.#registry, target, this.loadId)),
+        )
+      const responses = await Promise.all(
+        missing.map((id) =>
+          this.#client.get(
+            dep.path.replace('{id}', encodeURIComponent(id)),
+            {},
+            this.#options.signal,
+            { allowNotFound: true },
+          ),
+        ),
+      )
+      for (let i = 0; i < missing.length; i++) {
+        const res = responses[i]!
+        const record = res.status === 404 ? null : valueAt(res.body, dep.recordPath)
+        // Not found: remembered as known so it is not asked for again in this run.
+        if (record === null || record === undefined) known.add(missing[i]!)
+        else normalizer.add(record)
+      }
+      batches.push(normalizer.take())
+    }
+    return batches
+  }
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+function asThenaSyncError(error: unknown): ThenaSyncError {
+  if (error instanceof ThenaSyncError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new TerminalError('internal', message, { cause: error })
+}

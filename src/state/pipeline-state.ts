@@ -1,0 +1,28 @@
+import { z } from 'zod'
+
+/** Version of the per-resource state document; bump it with a migration when its shape changes. */
+export const STATE_VERSION = 1
+
+/**
+ * What a resource remembers between runs, committed in the same transaction as the rows it
+ * covers. The token or any other secret never goes in here.
+ */
+export const resourceStateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  /** Where the next incremental run resumes (cursor or page); absent = from the start. */
+  position: z.object({ cursor: z.string().nullish(), page: z.number().int().optional() }).nullish(),
+  /** Records loaded for this resource over all runs (repeats included). */
+  records: z.number().int().min(0).default(0),
+  /** When a run last committed a batch of this resource (ISO). */
+  updatedAt: z.string().optional(),
+  /** When a run last walked this resource to its end (ISO). */
+  completedAt: z.string().optional(),
+})
+
+export type ResourceState = z.infer<typeof resourceStateSchema>
+
+/** Parses a stored state document; an unreadable one is treated as absent (the run starts over). */
+export function parseResourceState(json: unknown): ResourceState | undefined {
+  const parsed = resourceStateSchema.safeParse(typeof json === 'string' ? JSON.parse(json) : json)
+  return parsed.success ? parsed.data : undefined
+}
