@@ -1,0 +1,190 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
+import { runCli, startCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/pipeline.js'
+import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
+
+const TOKEN = 'tok-Very-Secret-4242-abcdef'
+let sim: Simulator | undefined
+afterEach(async () => {
+  await sim?.stop()
+  sim = undefined
+})
+
+async function start(options: SimulatorOptions = {}): Promise<Simulator> {
+  sim = await startSimulator({ rateLimit: false, token: TOKEN, records: 300, ...options })
+  return sim
+}
+
+const envFor = (s: Simulator, dir: string, token = s.token) => ({
+  THENA_API_TOKEN: token,
+  THENA_BASE_URL: s.url,
+  THENA_DESTINATION: `duckdb:${join(dir, 'thena.duckdb')}`,
+})
+
+const pipelineFor = (s: Simulator, dir: string) =>
+  resolvePipeline(
+    {
+      pipelines: {
+        thena: {
+          token: s.token,
+          baseUrl: s.url,
+          destination: `duckdb:${join(dir, 'thena.duckdb')}`,
+        },
+      },
+    },
+    'thena',
+    {},
+  )
+
+/** Every byte the run left on disk, to look for the token in. */
+const filesText = (dir: string) =>
+  readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('\n')
+
+describe('thena-sync run (CLI)', () => {
+  it('loads everything, logs structured lines off a TTY, and never shows or stores the token', async () => {
+    const s = await start()
+    const dir = tempDir()
+    const res = await runCli(['run'], { cwd: dir, env: envFor(s, dir) })
+    expect(res.stderr).not.toContain('thena-sync:')
+    expect(res.code).toBe(0)
+    expect(res.stdout).toMatch(/thena: success — \d+ records/)
+    const lines = res.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines.at(-1)).toMatchObject({ event: 'run', status: 'success' })
+    await expectWarehouseEqualsTruth(pipelineFor(s, dir), s)
+    const everything = res.stdout + res.stderr + filesText(dir)
+    expect(everything).not.toContain(TOKEN)
+  })
+
+  it('a refused token: exit code 3, one clear line, nothing written', async () => {
+    const s = await start()
+    const dir = tempDir()
+    const res = await runCli(['run'], { cwd: dir, env: envFor(s, dir, `${TOKEN}-wrong`) })
+    expect(res.code).toBe(3)
+    const errors = res.stderr.split('\n').filter((l) => l.startsWith('thena-sync:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain('refused the token (HTTP 401)')
+    expect(res.stdout + res.stderr).not.toContain(TOKEN)
+    expect(existsSync(join(dir, 'thena.duckdb'))).toBe(false)
+  })
+
+  it('a missing token is a config error naming the variable, before any request (exit 2)', async () => {
+    const s = await start()
+    const dir = tempDir()
+    const res = await runCli(['run'], {
+      cwd: dir,
+      env: { THENA_BASE_URL: s.url, THENA_DESTINATION: `duckdb:${join(dir, 'x.duckdb')}` },
+    })
+    expect(res.code).toBe(2)
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+    expect(res.stderr).toContain('THENA_API_TOKEN is not set')
+    expect(s.counters.requests).toBe(0)
+    const bad = await runCli(['run'], {
+      cwd: dir,
+      env: { ...envFor(s, dir), THENA_DESTINATION: 'mysql://x' },
+    })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('pipelines.thena.destination')
+  })
+
+  it('SIGKILLed at random moments, then re-run: exactly the truth, nothing lost or doubled', async () => {
+    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 15 } } })
+    const dir = tempDir()
+    const env = envFor(s, dir)
+    // Deterministic "random" kill times spread over a run's life.
+    for (const delay of [450, 900, 1300, 700, 1700]) {
+      const { child, done } = startCli(['run'], { cwd: dir, env })
+      await new Promise((r) => setTimeout(r, delay))
+      child.kill('SIGKILL')
+      const res = await done
+      expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
+      s.mutate({ op: 'insertRequests', count: 7 })
+    }
+    const final = await runCli(['run'], { cwd: dir, env })
+    expect(final.code).toBe(0)
+    const pipeline = pipelineFor(s, dir)
+    await expectWarehouseEqualsTruth(pipeline, s)
+    await expectWarehouseEqualsTruth(pipeline, s, 'requests_v3')
+    const loads = await rowsOf(
+      pipeline,
+      'SELECT status, count(*) AS n FROM thena._thena_loads GROUP BY 1 ORDER BY 1',
+    )
+    expect(loads.find((l) => l.status === 'running')).toBeUndefined()
+    // The kills did land mid-run: those runs were left `running` and are now marked aborted.
+    expect(Number(loads.find((l) => l.status === 'aborted')?.n ?? 0)).toBeGreaterThanOrEqual(3)
+  }, 120_000)
+
+  it('SIGTERM finishes the current batch, commits, and exits 130; the next run completes', async () => {
+    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 15 } } })
+    const dir = tempDir()
+    const env = envFor(s, dir)
+    const { child, done } = startCli(['run'], { cwd: dir, env })
+    await new Promise((r) => setTimeout(r, 800))
+    child.kill('SIGTERM')
+    const res = await done
+    expect(res.code).toBe(130)
+    expect(res.stdout).toContain('interrupted')
+    const pipeline = pipelineFor(s, dir)
+    const [load] = await rowsOf(pipeline, 'SELECT status FROM thena._thena_loads')
+    expect(load!.status).toBe('interrupted')
+    expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+    await expectWarehouseEqualsTruth(pipeline, s)
+  }, 60_000)
+})
+
+describe('thena-sync query and status (CLI)', () => {
+  it('query prints a table, JSON or CSV; status shows loads, rows, cursors', async () => {
+    const s = await start({ records: 120 })
+    const dir = tempDir()
+    const env = envFor(s, dir)
+    expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+    const sql = 'select status, count(*) as n from thena.requests group by 1 order by 1'
+    const table = await runCli(['query', sql], { cwd: dir, env })
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(/status.*n/)
+    const json = JSON.parse(
+      (await runCli(['query', sql, '--format', 'json'], { cwd: dir, env })).stdout,
+    ) as { n: string }[]
+    expect(json.reduce((sum, r) => sum + Number(r.n), 0)).toBe(120)
+    const csv = (
+      await runCli(['query', "select 'a,b' as x, 'say \"hi\"' as y", '--format', 'csv'], {
+        cwd: dir,
+        env,
+      })
+    ).stdout
+    expect(csv.trim()).toBe('x,y\r\n"a,b","say ""hi"""')
+    const bad = await runCli(['query', 'select * from thena.nope'], { cwd: dir, env })
+    expect(bad.code).toBe(4)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir, env })).stdout) as {
+      loads: { status: string }[]
+      tables: { table: string; rows: number }[]
+      resources: { resource: string; cursor: string | null }[]
+    }
+    expect(status.loads[0]!.status).toBe('success')
+    expect(status.tables.find((t) => t.table === 'requests')!.rows).toBe(120)
+    expect(status.resources.find((r) => r.resource === 'requests')!.cursor).toBeTruthy()
+    const human = await runCli(['status'], { cwd: dir, env })
+    expect(human.stdout).toContain('Rows per table')
+  })
+})
+
+describe('thena-sync demo (CLI)', () => {
+  it('needs no token: simulator, run into ./thena.duckdb, a sample query', async () => {
+    const dir = tempDir()
+    const res = await runCli(['demo', '--records', '200'], { cwd: dir })
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('success')
+    expect(res.stdout).toMatch(/status\s.*requests/)
+    expect(existsSync(join(dir, 'thena.duckdb'))).toBe(true)
+  })
+})

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { BIN } from './spawn-simulator.js'
+
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `thena-sync ...args` as a user would (its own process, no TTY). */
+export function startCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): {
+  child: ChildProcess
+  done: Promise<CliResult>
+} {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += String(d)))
+  child.stderr!.on('data', (d) => (stderr += String(d)))
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  )
+  return { child, done }
+}
+
+export const runCli = (
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+) => startCli(args, options).done
