@@ -24,7 +24,7 @@ export class DuckDbDestination implements Destination {
   readonly #config: Required<DuckDbConfig>
 
   constructor(config: DuckDbConfig) {
-    this.#config = { schema: 'thena', ...config }
+    this.#config = { schema: 'thena', memoryLimit: '128MB', ...config }
   }
 
   get description(): string {
@@ -39,6 +39,10 @@ export class DuckDbDestination implements Destination {
     try {
       await connection.run(`ATTACH '${this.#config.path.replace(/'/g, "''")}' AS ${DUCKDB_CATALOG}`)
       await connection.run(`USE ${DUCKDB_CATALOG}`)
+      // Fewer, larger checkpoints: at the default 16 MB a bulk load checkpoints every few batches.
+      await connection.run(`SET checkpoint_threshold = '256MB'`)
+      // Bounded buffer pool: the file is the store, so peak memory stays flat as data grows.
+      await connection.run(`SET memory_limit = '${this.#config.memoryLimit}'`)
     } catch (error) {
       connection.closeSync()
       instance.closeSync()

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DuckDBDataChunk, listValue } from '@duckdb/node-api'
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
@@ -25,12 +28,15 @@ const CHUNK_ROWS = 2048
 export const DUCKDB_CATALOG = 'warehouse'
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
+const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`
 
 /** One open DuckDB file. All writes go through `transaction()`. */
 export class DuckDbSession implements DestinationSession {
   readonly #instance: DuckDBInstance
   readonly #conn: DuckDBConnection
   readonly #schema: string
+  #staging: string | undefined
+  #stageSeq = 0
 
   constructor(instance: DuckDBInstance, conn: DuckDBConnection, schema: string) {
     this.#instance = instance
@@ -128,10 +134,47 @@ export class DuckDbSession implements DestinationSession {
   async close(): Promise<void> {
     this.#conn.closeSync()
     this.#instance.closeSync()
+    if (this.#staging) rmSync(this.#staging, { recursive: true, force: true })
   }
 
-  #append(table: TableSchema, rows: readonly Row[]): Promise<void> {
-    return this.#appendRows(table.name, table.columns, rows)
+  /**
+   * Bulk-inserts data rows: one JSON line per row into a staging file, then DuckDB's own
+   * read_json (C++, multi-threaded) inserts them. For tables dozens of columns wide this is
+   * several times faster than building appender vectors in JS, and JSON.stringify of a flat
+   * row is the cheapest serialization V8 has.
+   */
+  async #insert(table: TableSchema, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return
+    const file = join(this.#stageDir(), `${this.#stageSeq++}.ndjson`)
+    let text = ''
+    for (const row of rows) text += `${JSON.stringify(row)}\n`
+    writeFileSync(file, text)
+    try {
+      const struct = table.columns
+        .map(
+          (c) =>
+            `${quoteLiteral(c.name)}: ${quoteLiteral(c.type === 'timestamp' ? 'DOUBLE' : DUCKDB_TYPE_NAMES[c.type])}`,
+        )
+        .join(', ')
+      const select = table.columns
+        .map((c) =>
+          c.type === 'timestamp'
+            ? `to_timestamp(${quoteIdent(c.name)} / 1000)`
+            : quoteIdent(c.name),
+        )
+        .join(', ')
+      const names = table.columns.map((c) => quoteIdent(c.name)).join(', ')
+      await this.#run(
+        `INSERT INTO ${this.#t(table.name)} (${names}) SELECT ${select} FROM read_json(${quoteLiteral(file)}, ` +
+          `format = 'newline_delimited', columns = {${struct}}, maximum_object_size = 16777216)`,
+      )
+    } finally {
+      rmSync(file, { force: true })
+    }
+  }
+
+  #stageDir(): string {
+    return (this.#staging ??= mkdtempSync(join(tmpdir(), 'thena-sync-stage-')))
   }
 
   async #appendRows(
@@ -208,7 +251,7 @@ export class DuckDbSession implements DestinationSession {
         `DELETE FROM ${this.#t(table.name)} WHERE ${quoteIdent(table.primaryKey)} IN (SELECT unnest(?::VARCHAR[]))`,
         [listValue(ids)],
       )
-      await this.#append(table, rows)
+      await this.#insert(table, rows)
     },
 
     replaceChildren: async (
@@ -222,7 +265,7 @@ export class DuckDbSession implements DestinationSession {
           [listValue([...rootIds])],
         )
       }
-      await this.#append(table, rows)
+      await this.#insert(table, rows)
     },
 
     writeState: async (

@@ -39,6 +39,8 @@ export function toDuckDbValue(type: ColumnType, value: unknown): DuckDBValue {
       return new DuckDBTimestampTZValue(BigInt(Math.round((value as number) * 1000)))
     case 'double':
       return Number(value)
+    case 'json':
+      return JSON.stringify(value)
     default:
       return value as DuckDBValue
   }

@@ -42,7 +42,7 @@ export interface PipelineConfig {
   /** Per-resource overrides, by resource name. */
   readonly resources?: Readonly<Record<string, ResourceConfig>>
   readonly http?: HttpConfig
-  /** Pages committed per transaction. Default 10 (1000 records at the default page size). */
+  /** Pages committed per transaction. Default 25 (2500 records at the default page size). */
   readonly batchPages?: number
 }
 

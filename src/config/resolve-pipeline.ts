@@ -135,6 +135,6 @@ export function resolvePipeline(
     destination,
     dataset,
     http: { ...http, baseUrl, token },
-    batchPages: p.batchPages || 10,
+    batchPages: p.batchPages || 25,
   }
 }

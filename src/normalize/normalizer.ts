@@ -58,9 +58,8 @@ function fits(type: ColumnType, v: unknown): boolean {
 }
 
 function convert(type: ColumnType, v: unknown): unknown {
-  if (type === 'timestamp') return Date.parse(v as string)
-  if (type === 'json') return JSON.stringify(v)
-  return v
+  // JSON values stay as they came: each destination serializes them its own way.
+  return type === 'timestamp' ? Date.parse(v as string) : v
 }
 
 /**

@@ -49,5 +49,5 @@ export const CHILD_SYSTEM_COLUMNS: readonly ColumnSchema[] = [
   { name: '_thena_synced_at', type: 'timestamp', path: [] },
 ]
 
-/** A row as the normalizer produces it: column name to value (timestamps as epoch ms, JSON as text). */
+/** A row as the normalizer produces it: column name to value (timestamps as epoch ms, JSON values as parsed). */
 export type Row = Record<string, unknown>

@@ -206,6 +206,10 @@ class PipelineRun {
     const result = { resource: resource.name, pages: 0, records: 0, rejects: 0 }
     let pagesInBatch = 0
     const signal = this.#options.signal
+    for (const dep of resource.dependents ?? []) await this.#knownIds(dep.resource)
+    // One commit may be in flight while the next batch is fetched and normalized: the
+    // destination works in its own threads meanwhile. Commits still happen strictly in order.
+    let inFlight: Promise<void> | undefined
     const pages = walkResource(
       this.#client,
       {
@@ -216,63 +220,74 @@ class PipelineRun {
       start ?? undefined,
       signal,
     )
-    for await (const page of pages) {
-      for (const record of page.records) {
-        normalizer.add(record)
-        for (const dep of resource.dependents ?? []) {
-          const ref = valueAt(record, [dep.field])
-          if (typeof ref === 'string' && ref !== '') {
-            let set = refs.get(dep.resource)
-            if (!set) refs.set(dep.resource, (set = new Set()))
-            set.add(ref)
+    try {
+      for await (const page of pages) {
+        for (const record of page.records) {
+          normalizer.add(record)
+          for (const dep of resource.dependents ?? []) {
+            const ref = valueAt(record, [dep.field])
+            if (typeof ref === 'string' && ref !== '') {
+              let set = refs.get(dep.resource)
+              if (!set) refs.set(dep.resource, (set = new Set()))
+              set.add(ref)
+            }
           }
         }
+        result.pages++
+        pagesInBatch++
+        const last = page.next === undefined
+        if (!last && pagesInBatch < this.#p.batchPages) continue
+        // After the last page the walk resumes by re-reading that page: new records land there.
+        const position: PagePosition | undefined = page.next ?? page.position
+        const batch = normalizer.take()
+        const dependents = await this.#fetchDependents(resource, refs)
+        refs.clear()
+        const now = new Date().toISOString()
+        const committed: ResourceState = {
+          version: STATE_VERSION,
+          ...(resource.sync === 'incremental' && position && { position }),
+          records: state.records + batch.rootIds.length,
+          updatedAt: now,
+          ...(last
+            ? { completedAt: now }
+            : state.completedAt
+              ? { completedAt: state.completedAt }
+              : {}),
+        }
+        state = committed
+        this.#records += batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0)
+        this.#rejects += batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0)
+        result.records += batch.rootIds.length
+        result.rejects += batch.rejects.length
+        this.#remember(resource.name, batch)
+        for (const b of dependents) this.#remember(b.resource, b)
+        const progress: ProgressEvent = {
+          resource: resource.name,
+          pages: result.pages,
+          records: result.records,
+          done: last,
+        }
+        await inFlight
+        inFlight = commitBatch(this.#session, this.#registry, {
+          pipeline: this.#p.name,
+          loadId: this.loadId,
+          batches: [batch, ...dependents],
+          states: new Map([[resource.name, committed]]),
+          load: this.#load('running'),
+        }).then(() => {
+          this.#states.set(resource.name, committed)
+          this.#options.onProgress?.(progress)
+        })
+        // Awaited before the next commit or after the loop; never an unhandled rejection.
+        inFlight.catch(() => undefined)
+        pagesInBatch = 0
+        if (signal?.aborted) break
       }
-      result.pages++
-      pagesInBatch++
-      const last = page.next === undefined
-      if (!last && pagesInBatch < this.#p.batchPages) continue
-      // After the last page the walk resumes by re-reading that page: new records land there.
-      const position: PagePosition | undefined = page.next ?? page.position
-      const batch = normalizer.take()
-      const dependents = await this.#fetchDependents(resource, refs)
-      refs.clear()
-      const now = new Date().toISOString()
-      state = {
-        version: STATE_VERSION,
-        ...(resource.sync === 'incremental' && position && { position }),
-        records: state.records + batch.rootIds.length,
-        updatedAt: now,
-        ...(last
-          ? { completedAt: now }
-          : state.completedAt
-            ? { completedAt: state.completedAt }
-            : {}),
-      }
-      const rootCount = batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0)
-      this.#records += rootCount
-      const rejects = batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0)
-      this.#rejects += rejects
-      result.records += batch.rootIds.length
-      result.rejects += batch.rejects.length
-      await commitBatch(this.#session, this.#registry, {
-        pipeline: this.#p.name,
-        loadId: this.loadId,
-        batches: [batch, ...dependents],
-        states: new Map([[resource.name, state]]),
-        load: this.#load('running'),
-      })
-      this.#states.set(resource.name, state)
-      this.#remember(resource.name, batch)
-      for (const b of dependents) this.#remember(b.resource, b)
-      pagesInBatch = 0
-      this.#options.onProgress?.({
-        resource: resource.name,
-        pages: result.pages,
-        records: result.records,
-        done: last,
-      })
-      if (signal?.aborted) break
+      await inFlight
+    } catch (error) {
+      // The commit in flight must settle before anything else uses the connection.
+      await inFlight?.catch(() => undefined)
+      throw error
     }
     this.#results.push(result)
   }

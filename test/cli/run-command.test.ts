@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -40,6 +41,19 @@ const pipelineFor = (s: Simulator, dir: string) =>
     'thena',
     {},
   )
+
+/** Resolves when a CLI run has committed its first batch (its first structured log line). */
+const firstCommit = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      if (String(d).includes('"event":"batch"')) {
+        child.stderr!.off('data', onData)
+        resolve()
+      }
+    }
+    child.stderr!.on('data', onData)
+    child.once('close', () => resolve())
+  })
 
 /** Every byte the run left on disk, to look for the token in. */
 const filesText = (dir: string) =>
@@ -97,12 +111,13 @@ describe('thena-sync run (CLI)', () => {
   })
 
   it('SIGKILLed at random moments, then re-run: exactly the truth, nothing lost or doubled', async () => {
-    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 15 } } })
+    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
     const dir = tempDir()
     const env = envFor(s, dir)
-    // Deterministic "random" kill times spread over a run's life.
-    for (const delay of [450, 900, 1300, 700, 1700]) {
+    // Deterministic "random" kill times spread over a run's life, counted from its first commit.
+    for (const delay of [0, 150, 400, 60, 700]) {
       const { child, done } = startCli(['run'], { cwd: dir, env })
+      await firstCommit(child)
       await new Promise((r) => setTimeout(r, delay))
       child.kill('SIGKILL')
       const res = await done
@@ -124,11 +139,11 @@ describe('thena-sync run (CLI)', () => {
   }, 120_000)
 
   it('SIGTERM finishes the current batch, commits, and exits 130; the next run completes', async () => {
-    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 15 } } })
+    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
     const dir = tempDir()
     const env = envFor(s, dir)
     const { child, done } = startCli(['run'], { cwd: dir, env })
-    await new Promise((r) => setTimeout(r, 800))
+    await firstCommit(child)
     child.kill('SIGTERM')
     const res = await done
     expect(res.code).toBe(130)

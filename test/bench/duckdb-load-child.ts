@@ -1,0 +1,48 @@
+/**
+ * One measured run, in its own process so that its peak RSS is its own: loads the requests of
+ * a running simulator into a fresh DuckDB file and prints one JSON line of figures.
+ * argv: baseUrl token dbPath
+ */
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+
+const [baseUrl, token, dbPath, batchPages] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string?,
+]
+const pipeline = resolvePipeline(
+  {
+    pipelines: {
+      bench: {
+        token,
+        baseUrl,
+        destination: `duckdb:${dbPath}`,
+        ...(batchPages && { batchPages: Number(batchPages) }),
+        resources: {
+          requests_v3: { enabled: false },
+          users: { enabled: false },
+          custom_fields: { enabled: false },
+          sub_statuses: { enabled: false },
+        },
+      },
+    },
+  },
+  'bench',
+  {},
+)
+const started = performance.now()
+const result = await runPipeline(pipeline)
+const seconds = (performance.now() - started) / 1000
+if (result.status !== 'success') throw new Error(`run ${result.status}: ${result.error?.message}`)
+const requests = result.resources.find((r) => r.resource === 'requests')!.records
+console.log(
+  JSON.stringify({
+    requests,
+    records: result.records,
+    seconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    memory: process.memoryUsage(),
+  }),
+)
