@@ -25,6 +25,19 @@ const assignedUsers = {
   recordPath: ['data'],
 } as const
 
+/** The two request lists share everything but their path (same record, oldest first). */
+const requestList = (name: string, path: string) =>
+  defineResource({
+    name,
+    path,
+    schema: RequestSchema,
+    recordsPath: ['data', 'results'],
+    primaryKey: 'id',
+    paginator: cursorPaging,
+    sync: 'incremental',
+    dependents: [assignedUsers],
+  })
+
 export const thenaSource = defineSource({
   name: 'thena',
   resources: [
@@ -55,25 +68,7 @@ export const thenaSource = defineSource({
       paginator: followCursorIfAny,
       sync: 'full',
     }),
-    defineResource({
-      name: 'requests',
-      path: '/rest/v2/requests',
-      schema: RequestSchema,
-      recordsPath: ['data', 'results'],
-      primaryKey: 'id',
-      paginator: cursorPaging,
-      sync: 'incremental',
-      dependents: [assignedUsers],
-    }),
-    defineResource({
-      name: 'requests_v3',
-      path: '/rest/v2/requests/v3',
-      schema: RequestSchema,
-      recordsPath: ['data', 'results'],
-      primaryKey: 'id',
-      paginator: cursorPaging,
-      sync: 'incremental',
-      dependents: [assignedUsers],
-    }),
+    requestList('requests', '/rest/v2/requests'),
+    requestList('requests_v3', '/rest/v2/requests/v3'),
   ],
 })

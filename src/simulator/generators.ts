@@ -51,26 +51,34 @@ export function generateUser(ctx: UserContext, index: number, createdAt: number)
   }
 }
 
-export function generateSubStatuses(seed: number, createdAt: number): JsonObject[] {
-  const machine = hash32(seed, 'sub-status-machine').toString(16).padStart(8, '0') + '5b'
-  return SUB_STATUSES.map((s, i) => ({
+/** Small fixed lists: each entry gets an ObjectId and timestamps a second apart. */
+function definitions<T>(
+  seed: number,
+  salt: string,
+  suffix: string,
+  createdAt: number,
+  items: readonly T[],
+  fields: (item: T) => JsonObject,
+): JsonObject[] {
+  const machine = hash32(seed, salt).toString(16).padStart(8, '0') + suffix
+  return items.map((item, i) => ({
     id: makeObjectId(createdAt + i, machine, i),
-    name: s.name,
-    description: s.description,
-    parent_status: s.parent_status,
+    ...fields(item),
     created_at: iso(createdAt + i),
     updated_at: iso(createdAt + i),
   }))
 }
 
-export function generateCustomFields(seed: number, createdAt: number): JsonObject[] {
-  const machine = hash32(seed, 'custom-field-machine').toString(16).padStart(8, '0') + 'cf'
-  return CUSTOM_FIELD_CATEGORIES.map((c, i) => ({
-    id: makeObjectId(createdAt + i, machine, i),
+export const generateSubStatuses = (seed: number, createdAt: number): JsonObject[] =>
+  definitions(seed, 'sub-status-machine', '5b', createdAt, SUB_STATUSES, (s) => ({
+    name: s.name,
+    description: s.description,
+    parent_status: s.parent_status,
+  }))
+
+export const generateCustomFields = (seed: number, createdAt: number): JsonObject[] =>
+  definitions(seed, 'custom-field-machine', 'cf', createdAt, CUSTOM_FIELD_CATEGORIES, (c) => ({
     category_name: c.category_name,
     field_type: c.field_type,
     options: c.options.map((name) => ({ name, value: name })),
-    created_at: iso(createdAt + i),
-    updated_at: iso(createdAt + i),
   }))
-}
