@@ -146,9 +146,9 @@ export class DuckDbSession implements DestinationSession {
   async #insert(table: TableSchema, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return
     const file = join(this.#stageDir(), `${this.#stageSeq++}.ndjson`)
-    let text = ''
-    for (const row of rows) text += `${JSON.stringify(row)}\n`
-    writeFileSync(file, text)
+    const lines = new Array<string>(rows.length)
+    for (let i = 0; i < rows.length; i++) lines[i] = JSON.stringify(rows[i])
+    writeFileSync(file, lines.join('\n'))
     try {
       const struct = table.columns
         .map(
