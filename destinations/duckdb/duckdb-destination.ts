@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { DUCKDB_CATALOG } from './duckdb-session.js'
-import { TransientError } from '../../src/errors.js'
+import { TerminalError, TransientError } from '../../src/errors.js'
 import type {
+  ConnectOptions,
   Destination,
   DestinationCapabilities,
   DestinationSession,
@@ -31,13 +33,22 @@ export class DuckDbDestination implements Destination {
     return `duckdb:${this.#config.path}`
   }
 
-  async connect(): Promise<DestinationSession> {
+  async connect(options: ConnectOptions = {}): Promise<DestinationSession> {
+    if (options.readOnly && !existsSync(this.#config.path)) {
+      throw new TerminalError(
+        'warehouse_missing',
+        `no warehouse at ${this.description} yet: run \`thena-sync run\` (or \`thena-sync demo\`) first`,
+      )
+    }
     // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would be
     // a catalog called `thena` and `thena.requests` would be ambiguous with the `thena` schema.
     const instance = await DuckDBInstance.create(':memory:')
     const connection = await instance.connect()
     try {
-      await connection.run(`ATTACH '${this.#config.path.replace(/'/g, "''")}' AS ${DUCKDB_CATALOG}`)
+      const mode = options.readOnly ? ' (READ_ONLY)' : ''
+      await connection.run(
+        `ATTACH '${this.#config.path.replace(/'/g, "''")}' AS ${DUCKDB_CATALOG}${mode}`,
+      )
       await connection.run(`USE ${DUCKDB_CATALOG}`)
       // Fewer, larger checkpoints: at the default 16 MB a bulk load checkpoints every few batches.
       await connection.run(`SET checkpoint_threshold = '256MB'`)

@@ -16,7 +16,7 @@ export function queryCommand(): Command {
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
     .action(async (sql: string, flags: PipelineFlags & { format: OutputFormat }) => {
       const pipeline = await selectPipeline(flags)
-      const session = await pipeline.destination.connect()
+      const session = await pipeline.destination.connect({ readOnly: true })
       try {
         console.log(formatRows(await session.query(sql), flags.format))
       } finally {

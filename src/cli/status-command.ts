@@ -22,7 +22,6 @@ async function collect(
   dataset: string,
   destination: string,
 ): Promise<StatusReport> {
-  await session.prepare()
   const loads = (
     await session.query(
       `SELECT load_id, command, status, started_at, finished_at, records, rejects, requests, retries, rate_limited, error
@@ -62,7 +61,7 @@ export function statusCommand(): Command {
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
     .action(async (flags: PipelineFlags & { json?: boolean }) => {
       const pipeline = await selectPipeline(flags)
-      const session = await pipeline.destination.connect()
+      const session = await pipeline.destination.connect({ readOnly: true })
       let report: StatusReport
       try {
         report = await collect(

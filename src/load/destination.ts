@@ -53,7 +53,13 @@ export interface Destination {
   /** Where it writes, safe to print (no password). */
   readonly description: string
   readonly capabilities: DestinationCapabilities
-  connect(): Promise<DestinationSession>
+  connect(options?: ConnectOptions): Promise<DestinationSession>
+}
+
+/** How to open a destination. */
+export interface ConnectOptions {
+  /** Open for reading only (query, status): never creates anything. Default false. */
+  readonly readOnly?: boolean
 }
 
 /** An open connection to a destination. */

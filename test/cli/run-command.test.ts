@@ -161,6 +161,10 @@ describe('thena-sync query and status (CLI)', () => {
     const s = await start({ records: 120 })
     const dir = tempDir()
     const env = envFor(s, dir)
+    const early = await runCli(['query', 'select 1'], { cwd: dir, env })
+    expect(early.code).toBe(4)
+    expect(early.stderr).toContain('no warehouse at')
+    expect(existsSync(join(dir, 'thena.duckdb'))).toBe(false)
     expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
     const sql = 'select status, count(*) as n from thena.requests group by 1 order by 1'
     const table = await runCli(['query', sql], { cwd: dir, env })
