@@ -43,6 +43,5 @@ console.log(
     records: result.records,
     seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
-    memory: process.memoryUsage(),
   }),
 )
