@@ -203,32 +203,44 @@ export class Normalizer {
             }
             if (isObject(item))
               this.#flatten(child, childRow, item, [], '', element, childKey, rootId, children)
-            else this.#set(child, childRow, ['value'], 'value', item, undefined)
+            else this.#set(child, childRow, [], 'value', 'value', item, undefined)
             children.push([child.schema.name, childRow])
           }
           continue
         }
       }
-      this.#set(table, row, prefix.length === 0 ? [key] : [...prefix, key], keyStr, value, hint)
+      this.#set(table, row, prefix, key, keyStr, value, hint)
     }
   }
 
   #set(
     table: TableState,
     row: Row,
-    path: readonly string[],
+    prefix: readonly string[],
+    key: string,
     keyStr: string,
     value: unknown,
     hint: Shape | undefined,
   ): void {
     const main = table.byPath.get(keyStr)
+    // The common case first, without allocating: a known column and a value that fits it.
+    if (main !== undefined) {
+      if (main.type === 'timestamp') {
+        const ms = typeof value === 'string' ? Date.parse(value) : NaN
+        if (!Number.isNaN(ms)) {
+          row[main.name] = ms
+          return
+        }
+      } else if (fits(main.type, value)) {
+        row[main.name] = value
+        return
+      }
+    }
     let type: ColumnType
-    if (main && fits(main.type, value)) type = main.type
-    else if (!main && hint?.kind === 'scalar' && fits(hint.type, value)) type = hint.type
+    if (!main && hint?.kind === 'scalar' && fits(hint.type, value)) type = hint.type
     else type = valueType(value)
-    const column = main?.type === type ? main : this.#registry.column(table, path, type, keyStr)
+    const column =
+      main?.type === type ? main : this.#registry.column(table, [...prefix, key], type, keyStr)
     row[column.name] = convert(type, value)
   }
 }
-
-export { pathKey }
