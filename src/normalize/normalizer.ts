@@ -1,7 +1,6 @@
 import type { z } from 'zod'
 import type { ResourceDefinition } from '../extract/define-source.js'
 import type { SchemaRegistry, TableState } from './schema-registry.js'
-import { pathKey } from './schema-registry.js'
 import type { ColumnType, Row } from './table-schema.js'
 import { shapeOf } from './zod-shape.js'
 import type { Shape } from './zod-shape.js'
