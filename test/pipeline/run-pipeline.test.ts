@@ -245,3 +245,43 @@ describe('run: faults and rate limits are survived with an exact result', () => 
     expect(s.counters.unauthorized).toBe(1)
   })
 })
+
+describe('run: a failure mid-run', () => {
+  it('keeps the last committed batch, records the error, and stores no secret', async () => {
+    const s = await startSimulator({
+      rateLimit: false,
+      records: 500,
+      token: 'tok-secret-midrun-991',
+    })
+    sim = s
+    // requests load fully; requests_v3 then fails on its second page (the cursor is never sent back).
+    const pipeline = simulatorPipeline(s, {
+      batchPages: 1,
+      resources: {
+        requests_v3: { paginator: { type: 'cursor', cursorParam: 'not_read_by_the_api' } },
+      },
+    })
+    const result = await runPipeline(pipeline)
+    expect(result.status).toBe('failed')
+    expect(result.error?.code).toBe('pagination_loop')
+    await expectWarehouseEqualsTruth(pipeline, s)
+    const [v3] = await rowsOf(pipeline, 'SELECT count(*) AS n FROM thena.requests_v3')
+    expect(v3!.n).toBe('100')
+    const [load] = await rowsOf(
+      pipeline,
+      `SELECT status, error FROM thena._thena_loads WHERE load_id = '${result.loadId}'`,
+    )
+    expect(load!.status).toBe('failed')
+    expect(String(load!.error)).not.toContain('tok-secret-midrun-991')
+    // Whatever was committed is whole: every request row has its child rows.
+    const [orphans] = await rowsOf(
+      pipeline,
+      `SELECT count(*) AS n FROM thena.requests__custom_fields c
+       WHERE NOT EXISTS (SELECT 1 FROM thena.requests r WHERE r.id = c._thena_root_id)`,
+    )
+    expect(orphans!.n).toBe('0')
+    const file = (pipeline.destination.description as string).slice('duckdb:'.length)
+    const { readFileSync } = await import('node:fs')
+    expect(readFileSync(file).toString('latin1')).not.toContain('tok-secret-midrun-991')
+  })
+})
