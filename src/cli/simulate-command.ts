@@ -46,8 +46,7 @@ export function simulateCommand(): Command {
     .option('--json', 'print the address as one JSON line (for scripts)')
     .action(async (flags: Record<string, unknown>) => {
       const extra = (flags.options as SimulatorOptions | undefined) ?? {}
-      const given = <K extends string>(key: K) =>
-        flags[key] === undefined ? {} : { [key]: flags[key] }
+      const given = (key: string) => (flags[key] === undefined ? {} : { [key]: flags[key] })
       const options: SimulatorOptions = {
         ...extra,
         ...given('port'),
