@@ -4,6 +4,6 @@ export interface DuckDbConfig {
   readonly path: string
   /** Schema (dataset) every table lands in. Default `thena`. */
   readonly schema?: string
-  /** DuckDB buffer-pool limit (DuckDB size syntax). Default `256MB`: the file is the store. */
+  /** DuckDB buffer-pool limit (DuckDB size syntax). Default `128MB`: the file is the store. */
   readonly memoryLimit?: string
 }

@@ -26,7 +26,7 @@ export class DuckDbDestination implements Destination {
   readonly #config: Required<DuckDbConfig>
 
   constructor(config: DuckDbConfig) {
-    this.#config = { schema: 'thena', memoryLimit: '256MB', ...config }
+    this.#config = { schema: 'thena', memoryLimit: '128MB', ...config }
   }
 
   get description(): string {

@@ -24,6 +24,9 @@ import { DUCKDB_TYPE_NAMES, DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-
 
 const CHUNK_ROWS = 2048
 
+/** Largest staged row read_json accepts; its buffers scale with it (see docs/decisions.md #4). */
+const MAX_ROW_BYTES = 4 * 1024 * 1024
+
 /** Catalog name the database file is attached under. */
 export const DUCKDB_CATALOG = 'warehouse'
 
@@ -147,7 +150,16 @@ export class DuckDbSession implements DestinationSession {
     if (rows.length === 0) return
     const file = join(this.#stageDir(), `${this.#stageSeq++}.ndjson`)
     const lines = new Array<string>(rows.length)
-    for (let i = 0; i < rows.length; i++) lines[i] = JSON.stringify(rows[i])
+    for (let i = 0; i < rows.length; i++) {
+      const line = JSON.stringify(rows[i])
+      if (line.length > MAX_ROW_BYTES / 4 && Buffer.byteLength(line) > MAX_ROW_BYTES) {
+        throw new TerminalError(
+          'row_too_large',
+          `a row of ${table.name} (key ${String(rows[i]![table.primaryKey])}) is over ${MAX_ROW_BYTES} bytes as JSON`,
+        )
+      }
+      lines[i] = line
+    }
     writeFileSync(file, lines.join('\n'))
     try {
       const struct = table.columns
@@ -166,7 +178,7 @@ export class DuckDbSession implements DestinationSession {
       const names = table.columns.map((c) => quoteIdent(c.name)).join(', ')
       await this.#run(
         `INSERT INTO ${this.#t(table.name)} (${names}) SELECT ${select} FROM read_json(${quoteLiteral(file)}, ` +
-          `format = 'newline_delimited', columns = {${struct}}, maximum_object_size = 16777216)`,
+          `format = 'newline_delimited', columns = {${struct}}, maximum_object_size = ${MAX_ROW_BYTES})`,
       )
     } finally {
       rmSync(file, { force: true })
