@@ -83,7 +83,9 @@ export async function runPipeline(
       resources: [],
       records: 0,
       rejects: 0,
-      ...client.stats,
+      requests: client.stats.requests,
+      retries: client.stats.retries,
+      rateLimited: client.stats.rateLimited,
       seconds: (Date.now() - started) / 1000,
       error: failure,
     }
