@@ -1,5 +1,6 @@
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
+import type { SchemaChange, TableSchema } from '../normalize/table-schema.js'
 import type { ResourceState } from '../state/pipeline-state.js'
 import type { DestinationSession, LoadRecord } from './destination.js'
 
@@ -23,16 +24,24 @@ export async function commitBatch(
   registry: SchemaRegistry,
   commit: BatchCommit,
 ): Promise<void> {
-  const changes = registry.takeChanges()
+  // Everything the commit needs from the registry is copied now, synchronously: while the
+  // commit runs, the next batch is normalized and may add tables and columns that this
+  // transaction has not created.
+  const changes = registry.takeChanges().map(snapshotChange)
+  const plans = commit.batches.map((batch) => ({
+    batch,
+    root: snapshot(registry.table(batch.resource)!.schema),
+    children: registry.tables
+      .filter((t) => t.resource === batch.resource && t.parent)
+      .map(snapshot),
+  }))
   await session.transaction(async (tx) => {
     await tx.applySchema(changes, commit.loadId)
-    for (const batch of commit.batches) {
-      const root = registry.table(batch.resource)!.schema
+    for (const { batch, root, children } of plans) {
       await tx.merge(root, batch.rows.get(root.name) ?? [])
       // Every child table of the resource, including ones this batch has no rows for: a
       // record whose array became empty must lose its old child rows.
-      for (const table of registry.tables) {
-        if (table.resource !== batch.resource || !table.parent) continue
+      for (const table of children) {
         await tx.replaceChildren(table, batch.rootIds, batch.rows.get(table.name) ?? [])
       }
       if (batch.rejects.length > 0) await tx.writeRejects(commit.loadId, batch.rejects)
@@ -42,3 +51,8 @@ export async function commitBatch(
     await tx.writeLoad(commit.load)
   })
 }
+
+const snapshot = (table: TableSchema): TableSchema => ({ ...table, columns: [...table.columns] })
+
+const snapshotChange = (change: SchemaChange): SchemaChange =>
+  change.kind === 'create_table' ? { kind: 'create_table', table: snapshot(change.table) } : change

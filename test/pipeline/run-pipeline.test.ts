@@ -285,3 +285,32 @@ describe('run: a failure mid-run', () => {
     expect(readFileSync(file).toString('latin1')).not.toContain('tok-secret-midrun-991')
   })
 })
+
+describe('run: the schema changes while a commit is in flight', () => {
+  it('a field that appears mid-run lands, with no column used before it exists', async () => {
+    const s = await startSimulator({ rateLimit: false, records: 1200 })
+    sim = s
+    s.mutate({ op: 'addField', path: 'late.field', type: 'string', fromIndex: 600 })
+    s.mutate({ op: 'addField', path: 'later_field', type: 'integer', fromIndex: 900 })
+    const pipeline = simulatorPipeline(s, {
+      batchPages: 1,
+      resources: { requests_v3: { enabled: false } },
+    })
+    const result = await runPipeline(pipeline)
+    expect(result.error?.message).toBeUndefined()
+    const rows = await rowsOf(
+      pipeline,
+      'SELECT id, late__field AS f, later_field AS g FROM thena.requests ORDER BY id',
+    )
+    const truth = [...s.truth.requests()]
+    expect(rows.map((r) => r.f ?? undefined)).toEqual(
+      truth.map((r) => (r.late as { field?: string } | undefined)?.field),
+    )
+    expect(rows.filter((r) => r.g !== null)).toHaveLength(300)
+    const history = await rowsOf(
+      pipeline,
+      `SELECT table_name, column_name, count(*) AS n FROM thena._thena_schema_history GROUP BY 1, 2 HAVING count(*) > 1`,
+    )
+    expect(history).toEqual([])
+  })
+})
