@@ -11,13 +11,18 @@ import type {
   QueryResult,
 } from '../../src/load/destination.js'
 import type { Reject } from '../../src/normalize/normalizer.js'
-import type {
-  ColumnSchema,
-  ColumnType,
-  Row,
-  SchemaChange,
-  TableSchema,
-} from '../../src/normalize/table-schema.js'
+import type { Row, SchemaChange, TableSchema } from '../../src/normalize/table-schema.js'
+import {
+  LOADS_TABLE,
+  REJECTS_TABLE,
+  SCHEMA_HISTORY_TABLE,
+  SYSTEM_TABLES,
+  historyRows,
+  loadRow,
+  rejectRows,
+  tablesFromHistory,
+} from '../../src/load/system-tables.js'
+import type { SystemTable } from '../../src/load/system-tables.js'
 import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
 import { DUCKDB_TYPE_NAMES, DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-type-mapper.js'
@@ -72,24 +77,17 @@ export class DuckDbSession implements DestinationSession {
 
   async prepare(): Promise<void> {
     await this.#run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`)
-    await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t('_thena_loads')} (
-      load_id VARCHAR, pipeline VARCHAR, command VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
-      finished_at TIMESTAMPTZ, records BIGINT, rejects BIGINT, requests BIGINT, retries BIGINT,
-      rate_limited BIGINT, error VARCHAR)`)
-    await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t('_thena_state')} (
-      pipeline VARCHAR, resource VARCHAR, state JSON, load_id VARCHAR, updated_at TIMESTAMPTZ)`)
-    await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t('_thena_schema_history')} (
-      ordinal BIGINT, event VARCHAR, table_name VARCHAR, column_name VARCHAR, column_type VARCHAR,
-      source_path JSON, variant_of VARCHAR, resource VARCHAR, parent_table VARCHAR, array_path JSON,
-      primary_key VARCHAR, load_id VARCHAR, recorded_at TIMESTAMPTZ)`)
-    await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t('_thena_rejects')} (
-      load_id VARCHAR, resource VARCHAR, record_id VARCHAR, reason VARCHAR, raw_json VARCHAR,
-      rejected_at TIMESTAMPTZ)`)
+    // No key constraints: DuckDB checks them eagerly, so a delete and re-insert of the same key
+    // in one transaction would fail (see docs/decisions.md).
+    for (const table of SYSTEM_TABLES) {
+      const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${DUCKDB_TYPE_NAMES[c.type]}`)
+      await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t(table.name)} (${columns.join(', ')})`)
+    }
   }
 
   async readTables(): Promise<TableSchema[]> {
     const rows = await this.#rows(
-      `SELECT * FROM ${this.#t('_thena_schema_history')} ORDER BY ordinal`,
+      `SELECT * FROM ${this.#t(SCHEMA_HISTORY_TABLE.name)} ORDER BY ordinal`,
     )
     return tablesFromHistory(rows)
   }
@@ -189,12 +187,9 @@ export class DuckDbSession implements DestinationSession {
     return (this.#staging ??= mkdtempSync(join(tmpdir(), 'thena-sync-stage-')))
   }
 
-  async #appendRows(
-    tableName: string,
-    columns: readonly ColumnSchema[],
-    rows: readonly Row[],
-  ): Promise<void> {
+  async #appendRows(table: SystemTable, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return
+    const { name: tableName, columns } = table
     const appender = await this.#conn.createAppender(tableName, this.#schema, DUCKDB_CATALOG)
     try {
       const types = columns.map((c) => DUCKDB_VECTOR_TYPES[c.type])
@@ -216,26 +211,8 @@ export class DuckDbSession implements DestinationSession {
     applySchema: async (changes: readonly SchemaChange[], loadId: string) => {
       if (changes.length === 0) return
       const [{ next }] = (await this.#rows(
-        `SELECT coalesce(max(ordinal), 0) + 1 AS next FROM ${this.#t('_thena_schema_history')}`,
+        `SELECT coalesce(max(ordinal), 0) + 1 AS next FROM ${this.#t(SCHEMA_HISTORY_TABLE.name)}`,
       )) as [{ next: string }]
-      let ordinal = Number(next)
-      const history: Row[] = []
-      const record = (event: string, table: TableSchema, column: ColumnSchema) =>
-        history.push({
-          ordinal: ordinal++,
-          event,
-          table_name: table.name,
-          column_name: column.name,
-          column_type: column.type,
-          source_path: JSON.stringify(column.path),
-          variant_of: column.variantOf ?? null,
-          resource: table.resource,
-          parent_table: table.parent ?? null,
-          array_path: table.arrayPath ? JSON.stringify(table.arrayPath) : null,
-          primary_key: table.primaryKey,
-          load_id: loadId,
-          recorded_at: Date.now(),
-        })
       for (const change of changes) {
         if (change.kind === 'create_table') {
           const columns = change.table.columns.map(
@@ -244,16 +221,13 @@ export class DuckDbSession implements DestinationSession {
           await this.#run(
             `CREATE TABLE IF NOT EXISTS ${this.#t(change.table.name)} (${columns.join(', ')})`,
           )
-          for (const column of change.table.columns) record('create_table', change.table, column)
         } else {
-          const table = { name: change.table } as TableSchema
           await this.#run(
             `ALTER TABLE ${this.#t(change.table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(change.column.name)} ${DUCKDB_TYPE_NAMES[change.column.type]}`,
           )
-          record('add_column', table, change.column)
         }
       }
-      await this.#appendRows('_thena_schema_history', HISTORY_COLUMNS, history)
+      await this.#appendRows(SCHEMA_HISTORY_TABLE, historyRows(changes, Number(next), loadId))
     },
 
     merge: async (table: TableSchema, rows: readonly Row[]) => {
@@ -299,39 +273,12 @@ export class DuckDbSession implements DestinationSession {
     },
 
     writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
-      const now = Date.now()
-      await this.#appendRows(
-        '_thena_rejects',
-        REJECT_COLUMNS,
-        rejects.map((r) => ({
-          load_id: loadId,
-          resource: r.resource,
-          record_id: r.recordId,
-          reason: r.reason,
-          raw_json: r.raw,
-          rejected_at: now,
-        })),
-      )
+      await this.#appendRows(REJECTS_TABLE, rejectRows(loadId, rejects))
     },
 
     writeLoad: async (load: LoadRecord) => {
-      await this.#run(`DELETE FROM ${this.#t('_thena_loads')} WHERE load_id = ?`, [load.loadId])
-      await this.#appendRows('_thena_loads', LOAD_COLUMNS, [
-        {
-          load_id: load.loadId,
-          pipeline: load.pipeline,
-          command: load.command,
-          status: load.status,
-          started_at: load.startedAt.getTime(),
-          finished_at: load.finishedAt?.getTime() ?? null,
-          records: load.records,
-          rejects: load.rejects,
-          requests: load.requests,
-          retries: load.retries,
-          rate_limited: load.rateLimited,
-          error: load.error ?? null,
-        },
-      ])
+      await this.#run(`DELETE FROM ${this.#t(LOADS_TABLE.name)} WHERE load_id = ?`, [load.loadId])
+      await this.#appendRows(LOADS_TABLE, [loadRow(load)])
     },
 
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
@@ -342,80 +289,6 @@ export class DuckDbSession implements DestinationSession {
     },
   }
 }
-
-const col = (name: string, type: ColumnType): ColumnSchema => ({ name, type, path: [] })
-
-const HISTORY_COLUMNS: readonly ColumnSchema[] = [
-  col('ordinal', 'bigint'),
-  col('event', 'text'),
-  col('table_name', 'text'),
-  col('column_name', 'text'),
-  col('column_type', 'text'),
-  // JSON columns in the table; the values arrive already serialized, so they are appended as text.
-  col('source_path', 'text'),
-  col('variant_of', 'text'),
-  col('resource', 'text'),
-  col('parent_table', 'text'),
-  col('array_path', 'text'),
-  col('primary_key', 'text'),
-  col('load_id', 'text'),
-  col('recorded_at', 'timestamp'),
-]
-
-const REJECT_COLUMNS: readonly ColumnSchema[] = [
-  col('load_id', 'text'),
-  col('resource', 'text'),
-  col('record_id', 'text'),
-  col('reason', 'text'),
-  col('raw_json', 'text'),
-  col('rejected_at', 'timestamp'),
-]
-
-const LOAD_COLUMNS: readonly ColumnSchema[] = [
-  col('load_id', 'text'),
-  col('pipeline', 'text'),
-  col('command', 'text'),
-  col('status', 'text'),
-  col('started_at', 'timestamp'),
-  col('finished_at', 'timestamp'),
-  col('records', 'bigint'),
-  col('rejects', 'bigint'),
-  col('requests', 'bigint'),
-  col('retries', 'bigint'),
-  col('rate_limited', 'bigint'),
-  col('error', 'text'),
-]
-
-/** Rebuilds table schemas from `_thena_schema_history` rows in ordinal order. */
-export function tablesFromHistory(rows: readonly Record<string, unknown>[]): TableSchema[] {
-  const tables = new Map<string, TableSchema>()
-  for (const row of rows) {
-    const name = row.table_name as string
-    let table = tables.get(name)
-    if (!table) {
-      const arrayPath = row.array_path == null ? undefined : (parseJson(row.array_path) as string[])
-      table = {
-        name,
-        resource: row.resource as string,
-        ...(row.parent_table != null && { parent: row.parent_table as string }),
-        ...(arrayPath && { arrayPath }),
-        primaryKey: row.primary_key as string,
-        columns: [],
-      }
-      tables.set(name, table)
-    }
-    table.columns.push({
-      name: row.column_name as string,
-      type: row.column_type as ColumnType,
-      path: parseJson(row.source_path) as string[],
-      ...(row.variant_of != null && { variantOf: row.variant_of as string }),
-    })
-  }
-  return [...tables.values()]
-}
-
-const parseJson = (value: unknown): unknown =>
-  typeof value === 'string' ? JSON.parse(value) : value
 
 /** Maps a DuckDB error to the tool's error taxonomy (the one place that knows DuckDB's messages). */
 function toThenaSyncError(error: unknown, context: string): Error {
