@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DuckDbDestination } from '../../destinations/duckdb/index.js'
+import { PostgresDestination } from '../../destinations/postgres/index.js'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
 import type { ResourceDefinition, SourceDefinition } from '../extract/define-source.js'
@@ -69,10 +70,18 @@ export function destinationFromUrl(
     return new DuckDbDestination({ path, schema: dataset })
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return fail(
-      field,
-      'the Postgres destination is not available in this version yet; use `duckdb:PATH`',
-    )
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(url)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed?.hostname || parsed.pathname.length < 2)
+      fail(
+        field,
+        'expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (percent-encode special characters in the password)',
+      )
+    return new PostgresDestination({ url, schema: dataset })
   }
   return fail(
     field,

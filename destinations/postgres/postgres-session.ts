@@ -1,0 +1,401 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import type { PostgresPool, PostgresPoolClient } from 'kysely'
+import type pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
+import type {
+  DestinationSession,
+  DestinationTransaction,
+  LoadRecord,
+  QueryResult,
+} from '../../src/load/destination.js'
+import {
+  LOADS_TABLE,
+  REJECTS_TABLE,
+  SCHEMA_HISTORY_TABLE,
+  STATE_TABLE,
+  SYSTEM_TABLES,
+  historyRows,
+  loadRow,
+  rejectRows,
+  tablesFromHistory,
+} from '../../src/load/system-tables.js'
+import type { SystemTable } from '../../src/load/system-tables.js'
+import { shortenIdentifier } from '../../src/normalize/naming.js'
+import type { Reject } from '../../src/normalize/normalizer.js'
+import type {
+  ColumnSchema,
+  Row,
+  SchemaChange,
+  TableSchema,
+} from '../../src/normalize/table-schema.js'
+import { parseResourceState } from '../../src/state/pipeline-state.js'
+import type { ResourceState } from '../../src/state/pipeline-state.js'
+import { POSTGRES_TYPE_NAMES, copyTextChunks } from './postgres-type-mapper.js'
+
+const MAX_IDENTIFIER = 63
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
+const columnType = (column: ColumnSchema) => sql.raw(POSTGRES_TYPE_NAMES[column.type])
+
+/**
+ * Kysely builds the metadata and DDL statements; all of them run on the session's one
+ * connection, the same one that streams COPY data, so that they share its transaction.
+ */
+function singleClientPool(client: () => pg.Client): PostgresPool {
+  return {
+    connect: async () =>
+      ({
+        query: (...args: unknown[]) => (client().query as (...a: unknown[]) => unknown)(...args),
+        release: () => undefined,
+      }) as unknown as PostgresPoolClient,
+    end: async () => undefined,
+  }
+}
+
+/** One connection to a Postgres database. All writes go through `transaction()`. */
+export class PostgresSession implements DestinationSession {
+  #client: pg.Client
+  readonly #reconnect: () => Promise<pg.Client>
+  readonly #schema: string
+  readonly #where: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- table names are only known at run time
+  readonly #root: Kysely<any>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+  readonly #db: Kysely<any>
+  #stageSeq = 0
+
+  constructor(
+    client: pg.Client,
+    reconnect: () => Promise<pg.Client>,
+    schema: string,
+    where: string,
+  ) {
+    this.#client = client
+    this.#reconnect = reconnect
+    this.#schema = schema
+    this.#where = where
+    this.#root = new Kysely({
+      dialect: new PostgresDialect({ pool: singleClientPool(() => this.#client) }),
+    })
+    this.#db = this.#root.withSchema(schema)
+  }
+
+  #t(name: string): string {
+    return `${quoteIdent(this.#schema)}.${quoteIdent(name)}`
+  }
+
+  async #guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw toThenaSyncError(error, context, this.#where)
+    }
+  }
+
+  async prepare(): Promise<void> {
+    await this.#guard('prepare', async () => {
+      await this.#root.schema.createSchema(this.#schema).ifNotExists().execute()
+      for (const table of SYSTEM_TABLES) {
+        let create = this.#db.schema.createTable(table.name).ifNotExists()
+        for (const column of table.columns)
+          create = create.addColumn(column.name, columnType(column))
+        if (table.key.length > 0) {
+          create = create.addPrimaryKeyConstraint(
+            shortenIdentifier(`${table.name}_pkey`, MAX_IDENTIFIER),
+            table.key as never,
+          )
+        }
+        await create.execute()
+      }
+    })
+  }
+
+  async readTables(): Promise<TableSchema[]> {
+    const rows = await this.#guard('read schema history', () =>
+      this.#db.selectFrom(SCHEMA_HISTORY_TABLE.name).selectAll().orderBy('ordinal').execute(),
+    )
+    return tablesFromHistory(rows)
+  }
+
+  async readState(pipeline: string): Promise<Map<string, ResourceState>> {
+    const rows = await this.#guard('read state', () =>
+      this.#db
+        .selectFrom(STATE_TABLE.name)
+        .select(['resource', 'state'])
+        .where('pipeline', '=', pipeline)
+        .execute(),
+    )
+    const out = new Map<string, ResourceState>()
+    for (const row of rows) {
+      const state = parseResourceState(row.state)
+      if (state) out.set(row.resource as string, state)
+    }
+    return out
+  }
+
+  async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
+    // A connection the server dropped (restart, terminated backend) is replaced before the
+    // next transaction; one dropped during a transaction fails it, and it rolls back.
+    if (!this.#alive()) this.#client = await this.#reconnect()
+    try {
+      await this.#client.query('BEGIN')
+      const result = await fn(this.#tx)
+      await this.#client.query('COMMIT')
+      return result
+    } catch (error) {
+      if (this.#alive()) await this.#client.query('ROLLBACK').catch(() => undefined)
+      throw toThenaSyncError(error, 'transaction', this.#where)
+    }
+  }
+
+  #alive(): boolean {
+    const client = this.#client as unknown as {
+      _ending?: boolean
+      _connected?: boolean
+      connection?: { stream?: { destroyed?: boolean } }
+    }
+    return !client._ending && client.connection?.stream?.destroyed !== true
+  }
+
+  async query(text: string): Promise<QueryResult> {
+    try {
+      const results = (await this.#client.query(text)) as pg.QueryResult | pg.QueryResult[]
+      const last = Array.isArray(results) ? results.at(-1)! : results
+      return { columns: (last.fields ?? []).map((f) => f.name), rows: last.rows ?? [] }
+    } catch (error) {
+      const mapped = toThenaSyncError(error, 'query', this.#where)
+      if (mapped.code !== 'destination_error') throw mapped
+      throw new TerminalError('query_failed', (error as Error).message.split('\n')[0]!)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => undefined)
+  }
+
+  /** Streams rows into `target` with COPY FROM STDIN in text format. */
+  async #copy(
+    target: string,
+    columns: readonly ColumnSchema[],
+    rows: readonly Row[],
+  ): Promise<void> {
+    if (rows.length === 0) return
+    const names = columns.map((c) => quoteIdent(c.name)).join(', ')
+    const stream = this.#client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN`))
+    await pipeline(Readable.from(copyTextChunks(columns, rows)), stream)
+  }
+
+  /** System-table rows as Kysely values: epoch ms as Date, JSON serialized. */
+  #values(table: SystemTable, row: Row): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const column of table.columns) {
+      const value = row[column.name]
+      out[column.name] =
+        value == null
+          ? null
+          : column.type === 'timestamp'
+            ? new Date(value as number)
+            : column.type === 'json'
+              ? JSON.stringify(value)
+              : value
+    }
+    return out
+  }
+
+  readonly #tx: DestinationTransaction = {
+    applySchema: async (changes: readonly SchemaChange[], loadId: string) => {
+      if (changes.length === 0) return
+      const { next } = await this.#db
+        .selectFrom(SCHEMA_HISTORY_TABLE.name)
+        .select(sql<string>`coalesce(max(ordinal), 0) + 1`.as('next'))
+        .executeTakeFirstOrThrow()
+      for (const change of changes) {
+        if (change.kind === 'create_table') {
+          const table = change.table
+          let create = this.#db.schema.createTable(table.name).ifNotExists()
+          for (const column of table.columns) {
+            create = create.addColumn(column.name, columnType(column), (c) =>
+              column.name === table.primaryKey ? c.primaryKey() : c,
+            )
+          }
+          await create.execute()
+          if (table.parent) {
+            // Child rows are replaced by root id on every merge: without this index each
+            // replacement would scan the whole child table.
+            await this.#db.schema
+              .createIndex(shortenIdentifier(`${table.name}__thena_root_idx`, MAX_IDENTIFIER))
+              .ifNotExists()
+              .on(table.name)
+              .column('_thena_root_id')
+              .execute()
+          }
+        } else {
+          await sql`ALTER TABLE ${sql.raw(this.#t(change.table))} ADD COLUMN IF NOT EXISTS ${sql.ref(change.column.name)} ${columnType(change.column)}`.execute(
+            this.#db,
+          )
+        }
+      }
+      const history = historyRows(changes, Number(next), loadId)
+      await this.#db
+        .insertInto(SCHEMA_HISTORY_TABLE.name)
+        .values(history.map((row) => this.#values(SCHEMA_HISTORY_TABLE, row)))
+        .execute()
+    },
+
+    merge: async (table: TableSchema, rows: readonly Row[]) => {
+      if (rows.length === 0) return
+      const stage = `_thena_stage_${this.#stageSeq++}`
+      let create = this.#root.schema.createTable(stage).temporary().onCommit('drop')
+      for (const column of table.columns) create = create.addColumn(column.name, columnType(column))
+      await create.execute()
+      await this.#copy(quoteIdent(stage), table.columns, rows)
+      const names = table.columns.map((c) => c.name)
+      const updates = Object.fromEntries(
+        names
+          .filter((name) => name !== table.primaryKey)
+          .map((name) => [name, sql.ref(`excluded.${name}`)]),
+      )
+      await this.#db
+        .insertInto(table.name)
+        .columns(names)
+        .expression(
+          sql`SELECT ${sql.join(names.map((n) => sql.ref(n)))} FROM ${sql.raw(quoteIdent(stage))}`,
+        )
+        .onConflict((oc) => oc.column(table.primaryKey).doUpdateSet(updates))
+        .execute()
+      await sql`DROP TABLE ${sql.raw(quoteIdent(stage))}`.execute(this.#db)
+    },
+
+    replaceChildren: async (
+      table: TableSchema,
+      rootIds: readonly string[],
+      rows: readonly Row[],
+    ) => {
+      if (rootIds.length > 0) {
+        await this.#db
+          .deleteFrom(table.name)
+          .where('_thena_root_id', '=', sql<string>`ANY(${[...rootIds]}::text[])`)
+          .execute()
+      }
+      await this.#copy(this.#t(table.name), table.columns, rows)
+    },
+
+    writeState: async (
+      pipeline: string,
+      resource: string,
+      state: ResourceState,
+      loadId: string,
+    ) => {
+      await this.#db
+        .insertInto(STATE_TABLE.name)
+        .values({
+          pipeline,
+          resource,
+          state: JSON.stringify(state),
+          load_id: loadId,
+          updated_at: sql`now()`,
+        })
+        .onConflict((oc) =>
+          oc.columns(['pipeline', 'resource']).doUpdateSet({
+            state: sql.ref('excluded.state'),
+            load_id: sql.ref('excluded.load_id'),
+            updated_at: sql.ref('excluded.updated_at'),
+          }),
+        )
+        .execute()
+    },
+
+    writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
+      await this.#copy(
+        this.#t(REJECTS_TABLE.name),
+        REJECTS_TABLE.columns,
+        rejectRows(loadId, rejects),
+      )
+    },
+
+    writeLoad: async (load: LoadRecord) => {
+      const values = this.#values(LOADS_TABLE, loadRow(load))
+      const { load_id: _key, ...rest } = values
+      await this.#db
+        .insertInto(LOADS_TABLE.name)
+        .values(values)
+        .onConflict((oc) =>
+          oc
+            .column('load_id')
+            .doUpdateSet(
+              Object.fromEntries(Object.keys(rest).map((k) => [k, sql.ref(`excluded.${k}`)])),
+            ),
+        )
+        .execute()
+    },
+
+    abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
+      await this.#db
+        .updateTable(LOADS_TABLE.name)
+        .set({ status: 'aborted' })
+        .where('pipeline', '=', pipeline)
+        .where('status', '=', 'running')
+        .where('load_id', '<>', exceptLoadId)
+        .execute()
+    },
+  }
+}
+
+// SQLSTATE classes and socket errors that mean the connection, not the statement, failed.
+const CONNECTION_LOST = /^(08|57P0)/
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+
+/** Maps a pg error to the tool's error taxonomy (the one place that knows Postgres' errors). */
+export function toThenaSyncError(error: unknown, context: string, where: string): ThenaSyncError {
+  if (error instanceof ThenaSyncError) return error
+  const e = error as { code?: string; message?: string }
+  const message = (e.message ?? String(error)).split('\n')[0]!
+  const code = e.code ?? ''
+  if (UNREACHABLE.has(code) || /timeout expired/i.test(message)) {
+    return new TransientError(
+      'destination_unavailable',
+      `cannot reach Postgres at ${where}: ${message}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (code === '28P01' || code === '28000') {
+    return new TerminalError(
+      'destination_auth',
+      `Postgres at ${where} refused the login (${message}): check the user and password in THENA_DESTINATION`,
+      { cause: error },
+    )
+  }
+  if (code === '3D000') {
+    return new TerminalError('destination_error', `Postgres at ${where}: ${message}`, {
+      cause: error,
+    })
+  }
+  if (
+    CONNECTION_LOST.test(code) ||
+    /Connection terminated|ECONNRESET|not queryable|EPIPE/i.test(`${code} ${message}`)
+  ) {
+    return new TransientError(
+      'destination_connection_lost',
+      `the connection to Postgres at ${where} was lost during ${context} (${message}); the open transaction was rolled back`,
+      { cause: error },
+    )
+  }
+  return new TerminalError(
+    'destination_error',
+    `Postgres at ${where}: ${message} (during ${context})`,
+    {
+      cause: error,
+    },
+  )
+}

@@ -1,0 +1,411 @@
+/**
+ * The destination contract, once for every destination: what the engine relies on when it
+ * creates and evolves tables, merges rows, replaces child rows, and commits rows and state
+ * together. A new destination is done when it passes this file.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
+import type { Destination, DestinationSession, LoadRecord } from '../../src/load/destination.js'
+import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
+import type { Row, TableSchema } from '../../src/normalize/table-schema.js'
+import type { ResourceState } from '../../src/state/pipeline-state.js'
+import { DESTINATION_KINDS, epochMs } from '../helpers/destinations.js'
+
+const LOAD = 'load-1'
+
+/** A root table `tickets` (id, text, numbers, flag, time, JSON) and its child `tickets__tags`. */
+function ticketSchema(destination: Destination) {
+  const registry = new SchemaRegistry(destination.capabilities)
+  const root = registry.rootTable('tickets', 'id')
+  for (const [path, type] of [
+    [['id'], 'text'],
+    [['title'], 'text'],
+    [['count'], 'bigint'],
+    [['score'], 'double'],
+    [['open'], 'boolean'],
+    [['created_at'], 'timestamp'],
+    [['meta'], 'json'],
+  ] as const)
+    registry.column(root, path, type)
+  const child = registry.childTable(root, ['tags'])
+  registry.column(child, ['label'], 'text')
+  return { registry, root: root.schema, child: child.schema }
+}
+
+const ticket = (id: string, extra: Partial<Row> = {}): Row => ({
+  _thena_load_id: LOAD,
+  _thena_synced_at: Date.UTC(2026, 0, 1),
+  _thena_deleted_at: null,
+  id,
+  title: `ticket ${id}`,
+  count: 1,
+  score: 0.5,
+  open: true,
+  created_at: Date.UTC(2025, 5, 1, 12, 30, 45, 123),
+  meta: { a: 1 },
+  ...extra,
+})
+
+const tag = (root: string, idx: number, label: string): Row => ({
+  _thena_id: `${root}#${idx}`,
+  _thena_parent_id: root,
+  _thena_root_id: root,
+  _thena_list_idx: idx,
+  _thena_load_id: LOAD,
+  _thena_synced_at: Date.UTC(2026, 0, 1),
+  label,
+})
+
+const state = (cursor: string): ResourceState => ({
+  version: 1,
+  position: { cursor },
+  records: 3,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+})
+
+const load = (loadId: string, status: LoadRecord['status']): LoadRecord => ({
+  loadId,
+  pipeline: 'p',
+  command: 'run',
+  status,
+  startedAt: new Date(Date.UTC(2026, 0, 1)),
+  records: 0,
+  rejects: 0,
+  requests: 0,
+  retries: 0,
+  rateLimited: 0,
+})
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`destination conformance: ${kind.name}`, () => {
+    let session: DestinationSession | undefined
+    afterEach(async () => {
+      await session?.close()
+      session = undefined
+    })
+
+    async function open() {
+      const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
+      expect(destination.name).toBe(kind.name)
+      session = await destination.connect()
+      await session.prepare()
+      return { destination, session }
+    }
+
+    const rows = async (s: DestinationSession, sql: string) => [...(await s.query(sql)).rows]
+
+    /** Creates the ticket tables in their own committed transaction. */
+    async function withTickets(destination: Destination, s: DestinationSession) {
+      const schema = ticketSchema(destination)
+      await s.transaction((tx) => tx.applySchema(schema.registry.takeChanges(), LOAD))
+      return schema
+    }
+
+    it('prepare creates the system tables, and running it again changes nothing', async () => {
+      const { session: s } = await open()
+      await s.prepare()
+      for (const table of [
+        '_thena_loads',
+        '_thena_state',
+        '_thena_schema_history',
+        '_thena_rejects',
+      ])
+        expect(await rows(s, `SELECT count(*) AS n FROM thena.${table}`)).toEqual([{ n: '0' }])
+      expect(await s.readTables()).toEqual([])
+      expect(await s.readState('p')).toEqual(new Map())
+    })
+
+    it('creates and evolves tables, and records every column with its source path', async () => {
+      const { destination, session: s } = await open()
+      const { registry, root, child } = await withTickets(destination, s)
+      registry.column(registry.table('tickets')!, ['assignee', 'email'], 'text')
+      registry.column(registry.table('tickets')!, ['count'], 'text') // a type clash: a variant
+      await s.transaction((tx) => tx.applySchema(registry.takeChanges(), 'load-2'))
+      const tables = await s.readTables()
+      const byName = new Map(tables.map((t) => [t.name, t]))
+      expect([...byName.keys()].sort()).toEqual(['tickets', 'tickets__tags'])
+      expect(byName.get('tickets')!.columns).toEqual(root.columns)
+      expect(byName.get('tickets__tags')).toEqual(child)
+      expect(byName.get('tickets')!.columns.slice(-2)).toEqual([
+        { name: 'assignee__email', type: 'text', path: ['assignee', 'email'] },
+        { name: 'count__v_text', type: 'text', path: ['count'], variantOf: 'count' },
+      ])
+      const history = await rows(
+        s,
+        `SELECT event, column_name, load_id FROM thena._thena_schema_history WHERE load_id = 'load-2' ORDER BY ordinal`,
+      )
+      expect(history).toEqual([
+        { event: 'add_column', column_name: 'assignee__email', load_id: 'load-2' },
+        { event: 'add_column', column_name: 'count__v_text', load_id: 'load-2' },
+      ])
+      await s.transaction((tx) =>
+        tx.merge(byName.get('tickets')!, [
+          ticket('t1', { assignee__email: 'a@x', count__v_text: 'many' }),
+        ]),
+      )
+      expect(await rows(s, 'SELECT assignee__email, count__v_text FROM thena.tickets')).toEqual([
+        { assignee__email: 'a@x', count__v_text: 'many' },
+      ])
+    })
+
+    it('names longer than the identifier limit are shortened the same way on every run', async () => {
+      const { destination, session: s } = await open()
+      const limit = destination.capabilities.maxIdentifierLength
+      const path = ['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(60)]
+      const names = [1, 2].map(() => {
+        const registry = new SchemaRegistry(destination.capabilities)
+        return registry.column(registry.rootTable('tickets', 'id'), path, 'text').name
+      })
+      expect(names[0]).toBe(names[1])
+      expect(Buffer.byteLength(names[0]!)).toBeLessThanOrEqual(limit)
+      const registry = new SchemaRegistry(destination.capabilities)
+      const root = registry.rootTable('tickets', 'id')
+      registry.column(root, ['id'], 'text')
+      const long = registry.column(root, path, 'text')
+      // Two long paths that share their first `limit` characters stay distinct.
+      const sibling = registry.column(root, [...path.slice(0, 2), `${'c'.repeat(60)}_2`], 'text')
+      expect(sibling.name).not.toBe(long.name)
+      await s.transaction((tx) => tx.applySchema(registry.takeChanges(), LOAD))
+      await s.transaction((tx) =>
+        tx.merge(root.schema, [{ id: 'x', [long.name]: 'long', [sibling.name]: 'sibling' }]),
+      )
+      const [stored] = await s.readTables()
+      expect(stored!.columns.find((c) => c.name === long.name)!.path).toEqual(path)
+      expect(
+        await rows(s, `SELECT "${long.name}" AS v, "${sibling.name}" AS w FROM thena.tickets`),
+      ).toEqual([{ v: 'long', w: 'sibling' }])
+    })
+
+    it('merge inserts, then updates on the key; every type round-trips, hostile text included', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      const hostile =
+        'tab\there, newline\nthere, CR\r, back\\slash, \\N, "quotes", \'single\', 😀, ünïcödé, \u0001bell'
+      await s.transaction((tx) =>
+        tx.merge(root, [
+          ticket('t1'),
+          ticket('t2', {
+            title: hostile,
+            count: 9007199254740991,
+            score: -1.25e-7,
+            open: false,
+            meta: { nested: { list: [1, 'two', null], text: hostile } },
+          }),
+          ticket('t3', {
+            title: null,
+            count: null,
+            score: null,
+            open: null,
+            created_at: null,
+            meta: null,
+          }),
+        ]),
+      )
+      await s.transaction((tx) => tx.merge(root, [ticket('t1', { title: 'updated', count: 2 })]))
+      const got = await rows(
+        s,
+        'SELECT id, title, count, score, open, created_at, meta FROM thena.tickets ORDER BY id',
+      )
+      expect(
+        got.map((r) => ({
+          ...r,
+          count: r.count === null ? null : Number(r.count),
+          created_at: epochMs(r.created_at),
+          meta: r.meta === null ? null : JSON.parse(r.meta as string),
+        })),
+      ).toEqual([
+        {
+          id: 't1',
+          title: 'updated',
+          count: 2,
+          score: 0.5,
+          open: true,
+          created_at: Date.UTC(2025, 5, 1, 12, 30, 45, 123),
+          meta: { a: 1 },
+        },
+        {
+          id: 't2',
+          title: hostile,
+          count: 9007199254740991,
+          score: -1.25e-7,
+          open: false,
+          created_at: Date.UTC(2025, 5, 1, 12, 30, 45, 123),
+          meta: { nested: { list: [1, 'two', null], text: hostile } },
+        },
+        {
+          id: 't3',
+          title: null,
+          count: null,
+          score: null,
+          open: null,
+          created_at: null,
+          meta: null,
+        },
+      ])
+    })
+
+    it('child rows are replaced whole: changed, removed, and emptied arrays', async () => {
+      const { destination, session: s } = await open()
+      const { root, child } = await withTickets(destination, s)
+      await s.transaction(async (tx) => {
+        await tx.merge(root, [ticket('a'), ticket('b'), ticket('c')])
+        await tx.replaceChildren(
+          child,
+          ['a', 'b', 'c'],
+          [tag('a', 0, 'x'), tag('a', 1, 'y'), tag('b', 0, 'z'), tag('c', 0, 'w')],
+        )
+      })
+      // a: one tag now; b: its array became empty; c: not in this batch, so untouched.
+      await s.transaction(async (tx) => {
+        await tx.merge(root, [ticket('a'), ticket('b')])
+        await tx.replaceChildren(child, ['a', 'b'], [tag('a', 0, 'only')])
+      })
+      expect(
+        await rows(
+          s,
+          'SELECT _thena_root_id AS root, label FROM thena.tickets__tags ORDER BY 1, _thena_list_idx',
+        ),
+      ).toEqual([
+        { root: 'a', label: 'only' },
+        { root: 'c', label: 'w' },
+      ])
+    })
+
+    it('loading the same batch twice leaves the same rows (idempotent)', async () => {
+      const { destination, session: s } = await open()
+      const { root, child } = await withTickets(destination, s)
+      const batch = async () =>
+        s.transaction(async (tx) => {
+          await tx.merge(root, [ticket('a'), ticket('b')])
+          await tx.replaceChildren(
+            child,
+            ['a', 'b'],
+            [tag('a', 0, 'x'), tag('b', 0, 'y'), tag('b', 1, 'z')],
+          )
+        })
+      await batch()
+      const first = await rows(s, 'SELECT id, title FROM thena.tickets ORDER BY id')
+      await batch()
+      expect(await rows(s, 'SELECT id, title FROM thena.tickets ORDER BY id')).toEqual(first)
+      expect(await rows(s, 'SELECT count(*) AS n FROM thena.tickets__tags')).toEqual([{ n: '3' }])
+    })
+
+    it('a transaction that fails leaves rows, state, load and schema exactly as before', async () => {
+      const { destination, session: s } = await open()
+      const { registry, root } = await withTickets(destination, s)
+      await s.transaction(async (tx) => {
+        await tx.merge(root, [ticket('a')])
+        await tx.writeState('p', 'tickets', state('c1'), LOAD)
+        await tx.writeLoad(load(LOAD, 'running'))
+      })
+      registry.column(registry.table('tickets')!, ['late'], 'text')
+      const changes = registry.takeChanges()
+      await expect(
+        s.transaction(async (tx) => {
+          await tx.applySchema(changes, 'load-2')
+          await tx.merge(root, [ticket('a', { title: 'changed' }), ticket('b')])
+          await tx.writeState('p', 'tickets', state('c2'), 'load-2')
+          await tx.writeLoad({ ...load(LOAD, 'success'), records: 9 })
+          throw new Error('crash before commit')
+        }),
+      ).rejects.toThrow('crash before commit')
+      expect(await rows(s, 'SELECT id, title FROM thena.tickets')).toEqual([
+        { id: 'a', title: 'ticket a' },
+      ])
+      expect((await s.readState('p')).get('tickets')).toEqual(state('c1'))
+      expect(await rows(s, 'SELECT status, records FROM thena._thena_loads')).toEqual([
+        { status: 'running', records: '0' },
+      ])
+      expect(
+        (await s.readTables()).find((t) => t.name === 'tickets')!.columns.map((c) => c.name),
+      ).not.toContain('late')
+      // The session is usable after the rollback, and the same change then commits.
+      await s.transaction((tx) => tx.applySchema(changes, 'load-3'))
+      expect(
+        (await s.readTables()).find((t) => t.name === 'tickets')!.columns.map((c) => c.name),
+      ).toContain('late')
+    })
+
+    it('state round-trips per pipeline and resource, and is overwritten in place', async () => {
+      const { session: s } = await open()
+      await s.transaction(async (tx) => {
+        await tx.writeState('p', 'tickets', state('c1'), LOAD)
+        await tx.writeState(
+          'p',
+          'users',
+          { version: 1, position: { page: 3 }, records: 1, updatedAt: '2026-01-01T00:00:00.000Z' },
+          LOAD,
+        )
+        await tx.writeState('other', 'tickets', state('x'), LOAD)
+      })
+      await s.transaction((tx) => tx.writeState('p', 'tickets', state('c2'), 'load-2'))
+      const p = await s.readState('p')
+      expect(p.get('tickets')).toEqual(state('c2'))
+      expect(p.get('users')?.position).toEqual({ page: 3 })
+      expect((await s.readState('other')).get('tickets')).toEqual(state('x'))
+      expect(await rows(s, `SELECT count(*) AS n FROM thena._thena_state`)).toEqual([{ n: '3' }])
+    })
+
+    it('root tables carry the soft-delete column; a row that comes back clears its mark', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      expect(root.columns.map((c) => c.name)).toContain('_thena_deleted_at')
+      await s.transaction((tx) =>
+        tx.merge(root, [ticket('a', { _thena_deleted_at: Date.UTC(2026, 1, 1) })]),
+      )
+      const [marked] = await rows(s, 'SELECT _thena_deleted_at AS d FROM thena.tickets')
+      expect(epochMs(marked!.d)).toBe(Date.UTC(2026, 1, 1))
+      await s.transaction((tx) => tx.merge(root, [ticket('a')]))
+      expect(await rows(s, 'SELECT _thena_deleted_at AS d FROM thena.tickets')).toEqual([
+        { d: null },
+      ])
+    })
+
+    it('loads are upserted by id, stale running loads are aborted, rejects are kept raw', async () => {
+      const { session: s } = await open()
+      await s.transaction(async (tx) => {
+        await tx.writeLoad(load('dead', 'running'))
+        await tx.writeLoad(load('live', 'running'))
+        await tx.writeRejects('live', [
+          {
+            resource: 'tickets',
+            recordId: 'r1',
+            reason: 'id: expected string',
+            raw: '{"id":1,"t":"\\t\\n"}',
+          },
+        ])
+      })
+      await s.transaction(async (tx) => {
+        await tx.abortStaleLoads('p', 'live')
+        await tx.writeLoad({
+          ...load('live', 'success'),
+          records: 5,
+          finishedAt: new Date(Date.UTC(2026, 0, 2)),
+        })
+      })
+      expect(
+        await rows(s, 'SELECT load_id, status, records FROM thena._thena_loads ORDER BY load_id'),
+      ).toEqual([
+        { load_id: 'dead', status: 'aborted', records: '0' },
+        { load_id: 'live', status: 'success', records: '5' },
+      ])
+      expect(await rows(s, 'SELECT record_id, reason, raw_json FROM thena._thena_rejects')).toEqual(
+        [{ record_id: 'r1', reason: 'id: expected string', raw_json: '{"id":1,"t":"\\t\\n"}' }],
+      )
+    })
+
+    it('opening a warehouse that does not exist yet for reading says so and creates nothing', async () => {
+      const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
+      await expect(destination.connect({ readOnly: true })).rejects.toMatchObject({
+        code: 'warehouse_missing',
+      })
+      // Nothing was created by the refused attempt: a second one is refused the same way.
+      await expect(destination.connect({ readOnly: true })).rejects.toMatchObject({
+        code: 'warehouse_missing',
+      })
+      session = await destination.connect()
+      await session.prepare()
+      expect(await session.readTables()).toEqual([] as TableSchema[])
+    })
+  })
+}
