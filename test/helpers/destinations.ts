@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inject } from 'vitest'
-import { createDatabase } from './postgres-server.js'
+import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
+import { createDatabase, findPostgresBinDir } from './postgres-server.js'
 import { tempDir } from './pipeline.js'
 
 /** A kind of destination the suites run against, and how to get a fresh, empty one. */
@@ -25,3 +28,19 @@ export const epochMs = (value: unknown): number | null =>
           .replace(' ', 'T')
           .replace(/\+00(:00)?$/, 'Z'),
       )
+
+/**
+ * Everything a warehouse stores, as text, to search for secrets: the DuckDB file's bytes, or
+ * `pg_dump` of the Postgres database.
+ */
+export function dumpWarehouse(pipeline: ResolvedPipeline): string {
+  const where = pipeline.destination.description
+  if (where.startsWith('duckdb:'))
+    return readFileSync(where.slice('duckdb:'.length)).toString('latin1')
+  const url = new URL(where)
+  url.password = new URL(inject('postgresUrl')).password
+  return execFileSync(join(findPostgresBinDir(), 'pg_dump'), [url.toString()], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  })
+}
