@@ -65,6 +65,8 @@ export class PostgresSession implements DestinationSession {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   readonly #db: Kysely<any>
   #stageSeq = 0
+  /** Set when the server closed the connection; the next transaction reconnects. */
+  #broken = false
 
   constructor(
     client: pg.Client,
@@ -72,7 +74,7 @@ export class PostgresSession implements DestinationSession {
     schema: string,
     where: string,
   ) {
-    this.#client = client
+    this.#client = this.#watch(client)
     this.#reconnect = reconnect
     this.#schema = schema
     this.#where = where
@@ -86,8 +88,14 @@ export class PostgresSession implements DestinationSession {
     return `${quoteIdent(this.#schema)}.${quoteIdent(name)}`
   }
 
+  /** Replaces a connection the server dropped (restart, terminated backend) before using it. */
+  async #ensureConnected(): Promise<void> {
+    if (this.#broken) this.#client = this.#watch(await this.#reconnect())
+  }
+
   async #guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
     try {
+      await this.#ensureConnected()
       return await fn()
     } catch (error) {
       throw toThenaSyncError(error, context, this.#where)
@@ -136,31 +144,30 @@ export class PostgresSession implements DestinationSession {
   }
 
   async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
-    // A connection the server dropped (restart, terminated backend) is replaced before the
-    // next transaction; one dropped during a transaction fails it, and it rolls back.
-    if (!this.#alive()) this.#client = await this.#reconnect()
     try {
+      // A connection dropped during a transaction fails it, and the server rolls it back.
+      await this.#ensureConnected()
       await this.#client.query('BEGIN')
       const result = await fn(this.#tx)
       await this.#client.query('COMMIT')
       return result
     } catch (error) {
-      if (this.#alive()) await this.#client.query('ROLLBACK').catch(() => undefined)
+      if (!this.#broken) await this.#client.query('ROLLBACK').catch(() => undefined)
       throw toThenaSyncError(error, 'transaction', this.#where)
     }
   }
 
-  #alive(): boolean {
-    const client = this.#client as unknown as {
-      _ending?: boolean
-      _connected?: boolean
-      connection?: { stream?: { destroyed?: boolean } }
-    }
-    return !client._ending && client.connection?.stream?.destroyed !== true
+  #watch(client: pg.Client): pg.Client {
+    this.#broken = false
+    client.once('end', () => {
+      if (this.#client === client) this.#broken = true
+    })
+    return client
   }
 
   async query(text: string): Promise<QueryResult> {
     try {
+      await this.#ensureConnected()
       const results = (await this.#client.query(text)) as pg.QueryResult | pg.QueryResult[]
       const last = Array.isArray(results) ? results.at(-1)! : results
       return { columns: (last.fields ?? []).map((f) => f.name), rows: last.rows ?? [] }

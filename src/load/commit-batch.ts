@@ -1,3 +1,4 @@
+import { isTransient } from '../errors.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
 import type { SchemaChange, TableSchema } from '../normalize/table-schema.js'
@@ -35,21 +36,42 @@ export async function commitBatch(
       .filter((t) => t.resource === batch.resource && t.parent)
       .map(snapshot),
   }))
-  await session.transaction(async (tx) => {
-    await tx.applySchema(changes, commit.loadId)
-    for (const { batch, root, children } of plans) {
-      await tx.merge(root, batch.rows.get(root.name) ?? [])
-      // Every child table of the resource, including ones this batch has no rows for: a
-      // record whose array became empty must lose its old child rows.
-      for (const table of children) {
-        await tx.replaceChildren(table, batch.rootIds, batch.rows.get(table.name) ?? [])
+  await retryTransient(() =>
+    session.transaction(async (tx) => {
+      await tx.applySchema(changes, commit.loadId)
+      for (const { batch, root, children } of plans) {
+        await tx.merge(root, batch.rows.get(root.name) ?? [])
+        // Every child table of the resource, including ones this batch has no rows for: a
+        // record whose array became empty must lose its old child rows.
+        for (const table of children) {
+          await tx.replaceChildren(table, batch.rootIds, batch.rows.get(table.name) ?? [])
+        }
+        if (batch.rejects.length > 0) await tx.writeRejects(commit.loadId, batch.rejects)
       }
-      if (batch.rejects.length > 0) await tx.writeRejects(commit.loadId, batch.rejects)
+      for (const [resource, state] of commit.states)
+        await tx.writeState(commit.pipeline, resource, state, commit.loadId)
+      await tx.writeLoad(commit.load)
+    }),
+  )
+}
+
+/** Attempts of a commit whose failure is transient (a dropped connection, a lock wait). */
+const COMMIT_ATTEMPTS = 3
+
+/**
+ * Runs a destination transaction again when it fails transiently. Safe because every commit is
+ * idempotent: rows merge on their key, child rows are replaced, state and load rows are
+ * upserted, and schema changes are applied with IF NOT EXISTS.
+ */
+export async function retryTransient<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction()
+    } catch (error) {
+      if (!isTransient(error) || attempt >= COMMIT_ATTEMPTS) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
     }
-    for (const [resource, state] of commit.states)
-      await tx.writeState(commit.pipeline, resource, state, commit.loadId)
-    await tx.writeLoad(commit.load)
-  })
+  }
 }
 
 const snapshot = (table: TableSchema): TableSchema => ({ ...table, columns: [...table.columns] })

@@ -146,6 +146,8 @@ export function tablesFromHistory(rows: readonly Record<string, unknown>[]): Tab
       }
       tables.set(name, table)
     }
+    // A commit retried after its COMMIT was in fact applied records its changes twice.
+    if (table.columns.some((c) => c.name === row.column_name)) continue
     table.columns.push({
       name: row.column_name as string,
       type: row.column_type as ColumnType,

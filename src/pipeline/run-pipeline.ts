@@ -5,7 +5,7 @@ import { walkResource } from '../extract/walk-resource.js'
 import { HttpClient } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, valueAt } from '../http/paginator.js'
-import { commitBatch } from '../load/commit-batch.js'
+import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
 import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
@@ -169,17 +169,19 @@ class PipelineRun {
 
   async execute(): Promise<RunResult> {
     const session = this.#session
-    await session.prepare()
-    this.#registry = new SchemaRegistry(
-      this.#p.destination.capabilities,
-      await session.readTables(),
-    )
-    this.#states = await session.readState(this.#p.name)
-    await session.transaction(async (tx) => {
-      await tx.abortStaleLoads(this.#p.name, this.loadId)
-      await tx.writeLoad(this.#load('running'))
-    })
     try {
+      await retryTransient(() => session.prepare())
+      this.#registry = new SchemaRegistry(
+        this.#p.destination.capabilities,
+        await retryTransient(() => session.readTables()),
+      )
+      this.#states = await retryTransient(() => session.readState(this.#p.name))
+      await retryTransient(() =>
+        session.transaction(async (tx) => {
+          await tx.abortStaleLoads(this.#p.name, this.loadId)
+          await tx.writeLoad(this.#load('running'))
+        }),
+      )
       for (const resource of this.#p.resources) {
         if (this.#options.signal?.aborted) break
         await this.#syncResource(resource)
@@ -187,15 +189,15 @@ class PipelineRun {
     } catch (error) {
       const interrupted = this.#options.signal?.aborted === true
       const failure = interrupted ? undefined : asThenaSyncError(error)
-      await session
-        .transaction((tx) =>
+      await retryTransient(() =>
+        session.transaction((tx) =>
           tx.writeLoad(this.#load(interrupted ? 'interrupted' : 'failed', failure?.message)),
-        )
-        .catch(() => undefined)
+        ),
+      ).catch(() => undefined)
       return this.#result(interrupted ? 'interrupted' : 'failed', failure)
     }
     const status = this.#options.signal?.aborted ? 'interrupted' : 'success'
-    await session.transaction((tx) => tx.writeLoad(this.#load(status)))
+    await retryTransient(() => session.transaction((tx) => tx.writeLoad(this.#load(status))))
     return this.#result(status)
   }
 

@@ -6,6 +6,7 @@ import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { runCli, startCli } from '../helpers/cli.js'
+import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
 
@@ -21,23 +22,17 @@ async function start(options: SimulatorOptions = {}): Promise<Simulator> {
   return sim
 }
 
-const envFor = (s: Simulator, dir: string, token = s.token) => ({
+const duckdbIn = (dir: string) => `duckdb:${join(dir, 'thena.duckdb')}`
+
+const envFor = (s: Simulator, dir: string, token = s.token, destination = duckdbIn(dir)) => ({
   THENA_API_TOKEN: token,
   THENA_BASE_URL: s.url,
-  THENA_DESTINATION: `duckdb:${join(dir, 'thena.duckdb')}`,
+  THENA_DESTINATION: destination,
 })
 
-const pipelineFor = (s: Simulator, dir: string) =>
+const pipelineFor = (s: Simulator, dir: string, destination = duckdbIn(dir)) =>
   resolvePipeline(
-    {
-      pipelines: {
-        thena: {
-          token: s.token,
-          baseUrl: s.url,
-          destination: `duckdb:${join(dir, 'thena.duckdb')}`,
-        },
-      },
-    },
+    { pipelines: { thena: { token: s.token, baseUrl: s.url, destination } } },
     'thena',
     {},
   )
@@ -62,23 +57,6 @@ const filesText = (dir: string) =>
     .join('\n')
 
 describe('thena-sync run (CLI)', () => {
-  it('loads everything, logs structured lines off a TTY, and never shows or stores the token', async () => {
-    const s = await start()
-    const dir = tempDir()
-    const res = await runCli(['run'], { cwd: dir, env: envFor(s, dir) })
-    expect(res.stderr).not.toContain('thena-sync:')
-    expect(res.code).toBe(0)
-    expect(res.stdout).toMatch(/thena: success — \d+ records/)
-    const lines = res.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-    expect(lines.at(-1)).toMatchObject({ event: 'run', status: 'success' })
-    await expectWarehouseEqualsTruth(pipelineFor(s, dir), s)
-    const everything = res.stdout + res.stderr + filesText(dir)
-    expect(everything).not.toContain(TOKEN)
-  })
-
   it('a refused token: exit code 3, one clear line, nothing written', async () => {
     const s = await start()
     const dir = tempDir()
@@ -109,52 +87,77 @@ describe('thena-sync run (CLI)', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('pipelines.thena.destination')
   })
+})
 
-  it('SIGKILLed at random moments, then re-run: exactly the truth, nothing lost or doubled', async () => {
-    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
-    const dir = tempDir()
-    const env = envFor(s, dir)
-    // Deterministic "random" kill times spread over a run's life, counted from its first commit.
-    for (const delay of [0, 150, 400, 60, 700]) {
+for (const kind of DESTINATION_KINDS) {
+  describe(`thena-sync run (CLI) into ${kind.name}`, () => {
+    it('loads everything, logs structured lines off a TTY, and never shows or stores the token', async () => {
+      const s = await start()
+      const dir = tempDir()
+      const url = await kind.freshUrl()
+      const res = await runCli(['run'], { cwd: dir, env: envFor(s, dir, s.token, url) })
+      expect(res.stderr).not.toContain('thena-sync:')
+      expect(res.code).toBe(0)
+      expect(res.stdout).toMatch(/thena: success — \d+ records/)
+      const lines = res.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(lines.at(-1)).toMatchObject({ event: 'run', status: 'success' })
+      await expectWarehouseEqualsTruth(pipelineFor(s, dir, url), s)
+      const everything =
+        res.stdout + res.stderr + filesText(dir) + dumpWarehouse(pipelineFor(s, dir, url))
+      expect(everything).not.toContain(TOKEN)
+    })
+
+    it('SIGKILLed at random moments, then re-run: exactly the truth, nothing lost or doubled', async () => {
+      const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
+      const dir = tempDir()
+      const url = await kind.freshUrl()
+      const env = envFor(s, dir, s.token, url)
+      // Deterministic "random" kill times spread over a run's life, counted from its first commit.
+      for (const delay of [0, 150, 400, 60, 700]) {
+        const { child, done } = startCli(['run'], { cwd: dir, env })
+        await firstCommit(child)
+        await new Promise((r) => setTimeout(r, delay))
+        child.kill('SIGKILL')
+        const res = await done
+        expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
+        s.mutate({ op: 'insertRequests', count: 7 })
+      }
+      const final = await runCli(['run'], { cwd: dir, env })
+      expect(final.code).toBe(0)
+      const pipeline = pipelineFor(s, dir, url)
+      await expectWarehouseEqualsTruth(pipeline, s)
+      await expectWarehouseEqualsTruth(pipeline, s, 'requests_v3')
+      const loads = await rowsOf(
+        pipeline,
+        'SELECT status, count(*) AS n FROM thena._thena_loads GROUP BY 1 ORDER BY 1',
+      )
+      expect(loads.find((l) => l.status === 'running')).toBeUndefined()
+      // The kills did land mid-run: those runs were left `running` and are now marked aborted.
+      expect(Number(loads.find((l) => l.status === 'aborted')?.n ?? 0)).toBeGreaterThanOrEqual(3)
+    }, 120_000)
+
+    it('SIGTERM finishes the current batch, commits, and exits 130; the next run completes', async () => {
+      const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
+      const dir = tempDir()
+      const url = await kind.freshUrl()
+      const env = envFor(s, dir, s.token, url)
       const { child, done } = startCli(['run'], { cwd: dir, env })
       await firstCommit(child)
-      await new Promise((r) => setTimeout(r, delay))
-      child.kill('SIGKILL')
+      child.kill('SIGTERM')
       const res = await done
-      expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
-      s.mutate({ op: 'insertRequests', count: 7 })
-    }
-    const final = await runCli(['run'], { cwd: dir, env })
-    expect(final.code).toBe(0)
-    const pipeline = pipelineFor(s, dir)
-    await expectWarehouseEqualsTruth(pipeline, s)
-    await expectWarehouseEqualsTruth(pipeline, s, 'requests_v3')
-    const loads = await rowsOf(
-      pipeline,
-      'SELECT status, count(*) AS n FROM thena._thena_loads GROUP BY 1 ORDER BY 1',
-    )
-    expect(loads.find((l) => l.status === 'running')).toBeUndefined()
-    // The kills did land mid-run: those runs were left `running` and are now marked aborted.
-    expect(Number(loads.find((l) => l.status === 'aborted')?.n ?? 0)).toBeGreaterThanOrEqual(3)
-  }, 120_000)
-
-  it('SIGTERM finishes the current batch, commits, and exits 130; the next run completes', async () => {
-    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
-    const dir = tempDir()
-    const env = envFor(s, dir)
-    const { child, done } = startCli(['run'], { cwd: dir, env })
-    await firstCommit(child)
-    child.kill('SIGTERM')
-    const res = await done
-    expect(res.code).toBe(130)
-    expect(res.stdout).toContain('interrupted')
-    const pipeline = pipelineFor(s, dir)
-    const [load] = await rowsOf(pipeline, 'SELECT status FROM thena._thena_loads')
-    expect(load!.status).toBe('interrupted')
-    expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
-    await expectWarehouseEqualsTruth(pipeline, s)
-  }, 60_000)
-})
+      expect(res.code).toBe(130)
+      expect(res.stdout).toContain('interrupted')
+      const pipeline = pipelineFor(s, dir, url)
+      const [load] = await rowsOf(pipeline, 'SELECT status FROM thena._thena_loads')
+      expect(load!.status).toBe('interrupted')
+      expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+      await expectWarehouseEqualsTruth(pipeline, s)
+    }, 60_000)
+  })
+}
 
 describe('thena-sync query and status (CLI)', () => {
   it('query prints a table, JSON or CSV; status shows loads, rows, cursors', async () => {
