@@ -90,7 +90,7 @@ export class PostgresDestination implements Destination {
         await client.end()
         throw new TerminalError(
           'warehouse_missing',
-          `no warehouse in schema ${this.#config.schema} at ${this.description} yet: run \`thena-sync run\` first`,
+          `no warehouse at ${this.description} (schema ${this.#config.schema}) yet: run \`thena-sync run\` first`,
         )
       }
     }

@@ -159,46 +159,48 @@ for (const kind of DESTINATION_KINDS) {
   })
 }
 
-describe('thena-sync query and status (CLI)', () => {
-  it('query prints a table, JSON or CSV; status shows loads, rows, cursors', async () => {
-    const s = await start({ records: 120 })
-    const dir = tempDir()
-    const env = envFor(s, dir)
-    const early = await runCli(['query', 'select 1'], { cwd: dir, env })
-    expect(early.code).toBe(4)
-    expect(early.stderr).toContain('no warehouse at')
-    expect(existsSync(join(dir, 'thena.duckdb'))).toBe(false)
-    expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
-    const sql = 'select status, count(*) as n from thena.requests group by 1 order by 1'
-    const table = await runCli(['query', sql], { cwd: dir, env })
-    expect(table.code).toBe(0)
-    expect(table.stdout).toMatch(/status.*n/)
-    const json = JSON.parse(
-      (await runCli(['query', sql, '--format', 'json'], { cwd: dir, env })).stdout,
-    ) as { n: string }[]
-    expect(json.reduce((sum, r) => sum + Number(r.n), 0)).toBe(120)
-    const csv = (
-      await runCli(['query', "select 'a,b' as x, 'say \"hi\"' as y", '--format', 'csv'], {
-        cwd: dir,
-        env,
-      })
-    ).stdout
-    expect(csv.trim()).toBe('x,y\r\n"a,b","say ""hi"""')
-    const bad = await runCli(['query', 'select * from thena.nope'], { cwd: dir, env })
-    expect(bad.code).toBe(4)
-    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
-    const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir, env })).stdout) as {
-      loads: { status: string }[]
-      tables: { table: string; rows: number }[]
-      resources: { resource: string; cursor: string | null }[]
-    }
-    expect(status.loads[0]!.status).toBe('success')
-    expect(status.tables.find((t) => t.table === 'requests')!.rows).toBe(120)
-    expect(status.resources.find((r) => r.resource === 'requests')!.cursor).toBeTruthy()
-    const human = await runCli(['status'], { cwd: dir, env })
-    expect(human.stdout).toContain('Rows per table')
+for (const kind of DESTINATION_KINDS) {
+  describe(`thena-sync query and status (CLI) on ${kind.name}`, () => {
+    it('query prints a table, JSON or CSV; status shows loads, rows, cursors', async () => {
+      const s = await start({ records: 120 })
+      const dir = tempDir()
+      const env = envFor(s, dir, s.token, await kind.freshUrl())
+      const early = await runCli(['query', 'select 1'], { cwd: dir, env })
+      expect(early.code).toBe(4)
+      expect(early.stderr).toContain('no warehouse at')
+      expect(existsSync(join(dir, 'thena.duckdb'))).toBe(false)
+      expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+      const sql = 'select status, count(*) as n from thena.requests group by 1 order by 1'
+      const table = await runCli(['query', sql], { cwd: dir, env })
+      expect(table.code).toBe(0)
+      expect(table.stdout).toMatch(/status.*n/)
+      const json = JSON.parse(
+        (await runCli(['query', sql, '--format', 'json'], { cwd: dir, env })).stdout,
+      ) as { n: string }[]
+      expect(json.reduce((sum, r) => sum + Number(r.n), 0)).toBe(120)
+      const csv = (
+        await runCli(['query', "select 'a,b' as x, 'say \"hi\"' as y", '--format', 'csv'], {
+          cwd: dir,
+          env,
+        })
+      ).stdout
+      expect(csv.trim()).toBe('x,y\r\n"a,b","say ""hi"""')
+      const bad = await runCli(['query', 'select * from thena.nope'], { cwd: dir, env })
+      expect(bad.code).toBe(4)
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+      const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir, env })).stdout) as {
+        loads: { status: string }[]
+        tables: { table: string; rows: number }[]
+        resources: { resource: string; cursor: string | null }[]
+      }
+      expect(status.loads[0]!.status).toBe('success')
+      expect(status.tables.find((t) => t.table === 'requests')!.rows).toBe(120)
+      expect(status.resources.find((r) => r.resource === 'requests')!.cursor).toBeTruthy()
+      const human = await runCli(['status'], { cwd: dir, env })
+      expect(human.stdout).toContain('Rows per table')
+    })
   })
-})
+}
 
 describe('thena-sync demo (CLI)', () => {
   it('needs no token: simulator, run into ./thena.duckdb, a sample query', async () => {
