@@ -2,23 +2,12 @@
  * End to end into DuckDB: N simulated requests fetched over HTTP, validated, normalized and
  * loaded, against DuckDB's own read_json of the same records from NDJSON (the reference).
  */
-import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { request } from 'undici'
 import { spawnSimulator } from '../helpers/spawn-simulator.js'
-
-const CHILD = new URL('./duckdb-load-child.ts', import.meta.url).pathname
-
-interface Measured {
-  requests: number
-  records: number
-  seconds: number
-  peakRssMb: number
-}
+import { measureLoad, writeTruthNdjson } from './measure-load.js'
 
 async function readJsonReference(ndjson: string, dir: string): Promise<number> {
   const instance = await DuckDBInstance.create(join(dir, 'reference.duckdb'))
@@ -43,23 +32,9 @@ export async function duckdbBench(): Promise<void> {
     for (const n of [10_000, 100_000]) {
       const sim = await spawnSimulator(['--records', String(n), '--no-rate-limit'])
       try {
-        const db = join(dir, `e2e-${n}.duckdb`)
-        const run = spawnSync(
-          process.execPath,
-          ['--import', 'tsx', CHILD, sim.url, sim.token, db],
-          { encoding: 'utf8' },
-        )
-        if (run.status !== 0) throw new Error(`bench child failed: ${run.stderr}`)
-        const m = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Measured
+        const m = measureLoad(sim, `duckdb:${join(dir, `e2e-${n}.duckdb`)}`)
         const ndjson = join(dir, `requests-${n}.ndjson`)
-        const truth = await request(`${sim.url}/__admin/truth?resource=requests`, {
-          headers: { authorization: `Bearer ${sim.adminToken}` },
-        })
-        const out = createWriteStream(ndjson)
-        for await (const chunk of truth.body) if (!out.write(chunk)) await once(out, 'drain')
-        await new Promise<void>((resolve, reject) =>
-          out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-        )
+        await writeTruthNdjson(sim, ndjson)
         const reference = await readJsonReference(ndjson, dir)
         rmSync(join(dir, 'reference.duckdb'), { force: true })
         const e2e = m.requests / m.seconds

@@ -1,11 +1,13 @@
 /** `npm run bench`: every benchmark, figures printed. Never part of `npm test`. */
 import { duckdbBench } from './duckdb-bench.js'
+import { postgresBench } from './postgres-bench.js'
 import { simulatorBench } from './simulator-bench.js'
 
 const only = process.argv[2]
 const benches: Record<string, () => Promise<void>> = {
   simulator: simulatorBench,
   duckdb: duckdbBench,
+  postgres: postgresBench,
 }
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue

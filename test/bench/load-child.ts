@@ -1,12 +1,12 @@
 /**
  * One measured run, in its own process so that its peak RSS is its own: loads the requests of
- * a running simulator into a fresh DuckDB file and prints one JSON line of figures.
- * argv: baseUrl token dbPath
+ * a running simulator into a fresh warehouse and prints one JSON line of figures.
+ * argv: baseUrl token destination (a THENA_DESTINATION value) [batchPages]
  */
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 
-const [baseUrl, token, dbPath, batchPages] = process.argv.slice(2) as [
+const [baseUrl, token, destination, batchPages] = process.argv.slice(2) as [
   string,
   string,
   string,
@@ -18,7 +18,7 @@ const pipeline = resolvePipeline(
       bench: {
         token,
         baseUrl,
-        destination: `duckdb:${dbPath}`,
+        destination,
         ...(batchPages && { batchPages: Number(batchPages) }),
         resources: {
           requests_v3: { enabled: false },

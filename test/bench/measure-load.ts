@@ -1,0 +1,39 @@
+/** Pieces the load benchmarks share: a measured run in its own process, and the truth as NDJSON. */
+import { spawnSync } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { request } from 'undici'
+import type { SpawnedSimulator } from '../helpers/spawn-simulator.js'
+
+const LOAD_CHILD = new URL('./load-child.ts', import.meta.url).pathname
+
+/** Figures of one measured run. */
+export interface Measured {
+  requests: number
+  records: number
+  seconds: number
+  peakRssMb: number
+}
+
+/** Loads the simulator's requests into `destination` in a fresh process; its figures. */
+export function measureLoad(sim: SpawnedSimulator, destination: string): Measured {
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', LOAD_CHILD, sim.url, sim.token, destination],
+    { encoding: 'utf8' },
+  )
+  if (run.status !== 0) throw new Error(`bench child failed: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Measured
+}
+
+/** Writes the simulator's current requests, one JSON object per line, to `file`. */
+export async function writeTruthNdjson(sim: SpawnedSimulator, file: string): Promise<void> {
+  const truth = await request(`${sim.url}/__admin/truth?resource=requests`, {
+    headers: { authorization: `Bearer ${sim.adminToken}` },
+  })
+  const out = createWriteStream(file)
+  for await (const chunk of truth.body) if (!out.write(chunk)) await once(out, 'drain')
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  )
+}
