@@ -7,3 +7,6 @@ export interface DuckDbConfig {
   /** DuckDB buffer-pool limit (DuckDB size syntax). Default `128MB`: the file is the store. */
   readonly memoryLimit?: string
 }
+
+/** Catalog name the database file is attached under (see docs/decisions.md #2). */
+export const DUCKDB_CATALOG = 'warehouse'

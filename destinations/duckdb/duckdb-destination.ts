@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs'
-import { DuckDBInstance } from '@duckdb/node-api'
-import { DUCKDB_CATALOG } from './duckdb-session.js'
 import { TerminalError, TransientError } from '../../src/errors.js'
 import type {
   ConnectOptions,
@@ -9,7 +7,7 @@ import type {
   DestinationSession,
 } from '../../src/load/destination.js'
 import type { DuckDbConfig } from './duckdb-config.js'
-import { DuckDbSession } from './duckdb-session.js'
+import { DUCKDB_CATALOG } from './duckdb-config.js'
 import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
@@ -42,6 +40,10 @@ export class DuckDbDestination implements Destination {
     }
     // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would be
     // a catalog called `thena` and `thena.requests` would be ambiguous with the `thena` schema.
+    // Loaded on first use: the native library costs ~60 MB that Postgres users and commands
+    // that never open a DuckDB file (simulate) should not pay.
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const { DuckDbSession } = await import('./duckdb-session.js')
     const instance = await DuckDBInstance.create(':memory:')
     const connection = await instance.connect()
     try {

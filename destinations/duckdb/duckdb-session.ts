@@ -25,15 +25,14 @@ import {
 import type { SystemTable } from '../../src/load/system-tables.js'
 import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
-import { DUCKDB_TYPE_NAMES, DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-type-mapper.js'
+import { DUCKDB_CATALOG } from './duckdb-config.js'
+import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
+import { DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-values.js'
 
 const CHUNK_ROWS = 2048
 
 /** Largest staged row read_json accepts; its buffers scale with it (see docs/decisions.md #4). */
 const MAX_ROW_BYTES = 4 * 1024 * 1024
-
-/** Catalog name the database file is attached under. */
-export const DUCKDB_CATALOG = 'warehouse'
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
 const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`
