@@ -15,6 +15,12 @@ export default defineConfig({
       destination: env('THENA_DESTINATION', 'duckdb:./thena.duckdb'),
       /** All tables land in this schema. */
       dataset: 'thena',
+      /** When `thena-sync schedule` runs this pipeline (cron, 5 or 6 fields). */
+      schedule: {
+        cron: env('THENA_SCHEDULE', ''),
+        reconcile: env('THENA_RECONCILE_SCHEDULE', ''),
+        timezone: env('THENA_SCHEDULE_TIMEZONE', 'UTC'),
+      },
       // Paging of each endpoint is not documented publicly; override it here if your tenant
       // differs, e.g. resources: { requests: { paginator: { type: 'page', limit: 100 } } }.
     },

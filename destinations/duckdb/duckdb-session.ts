@@ -280,6 +280,20 @@ export class DuckDbSession implements DestinationSession {
       await this.#appendRows(LOADS_TABLE, [loadRow(load)])
     },
 
+    markDeleted: async (table: TableSchema, liveIds: readonly string[], at: Date) => {
+      const key = quoteIdent(table.primaryKey)
+      try {
+        const result = await this.#conn.run(
+          `UPDATE ${this.#t(table.name)} SET _thena_deleted_at = ?::TIMESTAMPTZ
+           WHERE _thena_deleted_at IS NULL AND ${key} NOT IN (SELECT unnest(?::VARCHAR[]))`,
+          [at.toISOString(), listValue([...liveIds])],
+        )
+        return Number(result.rowsChanged)
+      } catch (error) {
+        throw toThenaSyncError(error, `soft delete in ${table.name}`)
+      }
+    },
+
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
       await this.#run(
         `UPDATE ${this.#t('_thena_loads')} SET status = 'aborted' WHERE pipeline = ? AND status = 'running' AND load_id <> ?`,

@@ -338,6 +338,32 @@ export class PostgresSession implements DestinationSession {
         .execute()
     },
 
+    markDeleted: async (table: TableSchema, liveIds: readonly string[], at: Date) => {
+      // The live ids go to a temp table so that the anti-join is hashed; `<> ALL(array)`
+      // would compare every row with every id.
+      const live = `_thena_live_${this.#stageSeq++}`
+      const key: ColumnSchema = { name: 'id', type: 'text', path: [] }
+      await this.#root.schema
+        .createTable(live)
+        .temporary()
+        .onCommit('drop')
+        .addColumn('id', 'text')
+        .execute()
+      await this.#copy(
+        quoteIdent(live),
+        [key],
+        liveIds.map((id) => ({ id })),
+      )
+      const result =
+        await sql`UPDATE ${sql.raw(this.#t(table.name))} AS t SET _thena_deleted_at = ${at}
+        WHERE _thena_deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ${sql.raw(quoteIdent(live))} AS l WHERE l.id = t.${sql.ref(table.primaryKey)})`.execute(
+          this.#db,
+        )
+      await sql`DROP TABLE ${sql.raw(quoteIdent(live))}`.execute(this.#db)
+      return Number(result.numAffectedRows ?? 0)
+    },
+
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
       await this.#db
         .updateTable(LOADS_TABLE.name)

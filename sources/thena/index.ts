@@ -35,6 +35,7 @@ const requestList = (name: string, path: string) =>
     primaryKey: 'id',
     paginator: cursorPaging,
     sync: 'incremental',
+    createdAtField: 'created_at',
     dependents: [assignedUsers],
   })
 

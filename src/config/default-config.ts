@@ -8,6 +8,11 @@ export const defaultConfig = defineConfig({
       token: env('THENA_API_TOKEN'),
       baseUrl: env('THENA_BASE_URL', 'https://bolt.thena.ai'),
       destination: env('THENA_DESTINATION', 'duckdb:./thena.duckdb'),
+      schedule: {
+        cron: env('THENA_SCHEDULE', ''),
+        reconcile: env('THENA_RECONCILE_SCHEDULE', ''),
+        timezone: env('THENA_SCHEDULE_TIMEZONE', 'UTC'),
+      },
     },
   },
 })

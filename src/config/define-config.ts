@@ -11,6 +11,27 @@ export interface ResourceConfig {
   readonly enabled?: boolean
   /** How the endpoint pages, replacing the source's default (e.g. `{ type: 'page' }`). */
   readonly paginator?: PaginatorConfig
+  /**
+   * Days of recent records `run` re-reads to pick up their updates (resources with a
+   * created-at field only). Default 14; 0 = only new records.
+   */
+  readonly lookbackDays?: number
+  /**
+   * Query parameters the endpoint accepts for a created-at range, sent by `backfill` with ISO
+   * dates (e.g. `{ from: 'created_after', to: 'created_before' }`). Default none: Thena
+   * documents no such filter, so `backfill` scans and filters client-side.
+   */
+  readonly backfillParams?: { readonly from?: string; readonly to?: string }
+}
+
+/** When `schedule` runs a pipeline. */
+export interface ScheduleConfig {
+  /** Cron expression (5 or 6 fields) for `run`, e.g. `0,30 * * * *` (every half hour). Default none. */
+  readonly cron?: Setting
+  /** Cron expression for `reconcile`, e.g. `0 3 * * *`. Default none. */
+  readonly reconcile?: Setting
+  /** IANA time zone of both expressions. Default UTC. */
+  readonly timezone?: Setting
 }
 
 /** HTTP engine settings. */
@@ -44,6 +65,8 @@ export interface PipelineConfig {
   readonly http?: HttpConfig
   /** Pages committed per transaction. Default 25 (2500 records at the default page size). */
   readonly batchPages?: number
+  /** Cron schedule used by `thena-sync schedule`. */
+  readonly schedule?: ScheduleConfig
 }
 
 /** The whole `pipelines.config.ts`. */

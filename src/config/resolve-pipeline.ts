@@ -9,11 +9,22 @@ import { paginatorSchema } from '../http/paginator.js'
 import type { ResolvedPaginator } from '../http/paginator.js'
 import type { Destination } from '../load/destination.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
+import { validate as isCron } from 'node-cron'
 import { isEnvRef } from './env.js'
 
 /** A resource with its paginator settled (defaults and overrides applied). */
 export interface ResolvedResource extends ResourceDefinition {
   readonly resolvedPaginator: ResolvedPaginator
+  /** Days of recent records `run` re-reads (only with `createdAtField`). */
+  readonly lookbackDays: number
+  readonly backfillParams: { readonly from?: string; readonly to?: string }
+}
+
+/** A pipeline's schedule, settled. */
+export interface ResolvedSchedule {
+  readonly cron?: string
+  readonly reconcile?: string
+  readonly timezone: string
 }
 
 /** A pipeline ready to run: settings resolved, environment read, destination built. */
@@ -26,7 +37,10 @@ export interface ResolvedPipeline {
   readonly dataset: string
   readonly http: HttpClientOptions
   readonly batchPages: number
+  readonly schedule: ResolvedSchedule
 }
+
+const DEFAULT_LOOKBACK_DAYS = 14
 
 const DEFAULT_BASE_URL = 'https://bolt.thena.ai'
 const DEFAULT_DESTINATION = 'duckdb:./thena.duckdb'
@@ -135,8 +149,20 @@ export function resolvePipeline(
         z.prettifyError(parsed.error).split('\n')[0]!.replace(/^✖ /, ''),
       )
     }
-    resources.push({ ...resource, resolvedPaginator: parsed.data! })
+    const lookbackDays = override?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS
+    if (typeof lookbackDays !== 'number' || !(lookbackDays >= 0))
+      fail(
+        `${at}.resources.${resource.name}.lookbackDays`,
+        `expected a number of days ≥ 0, got \`${String(lookbackDays)}\``,
+      )
+    resources.push({
+      ...resource,
+      resolvedPaginator: parsed.data!,
+      lookbackDays,
+      backfillParams: override?.backfillParams ?? {},
+    })
   }
+  const schedule = resolveSchedule(p, at, env)
   return {
     name,
     source,
@@ -145,5 +171,33 @@ export function resolvePipeline(
     dataset,
     http: { ...http, baseUrl, token },
     batchPages: p.batchPages || 25,
+    schedule,
   }
+}
+
+function resolveSchedule(p: PipelineConfig, at: string, env: NodeJS.ProcessEnv): ResolvedSchedule {
+  const optional = (setting: Setting | undefined, field: string) =>
+    setting === undefined ? undefined : read(setting, field, env, '') || undefined
+  const cron = optional(p.schedule?.cron, `${at}.schedule.cron`)
+  const reconcile = optional(p.schedule?.reconcile, `${at}.schedule.reconcile`)
+  const timezone = optional(p.schedule?.timezone, `${at}.schedule.timezone`) ?? 'UTC'
+  for (const [field, expression] of [
+    ['cron', cron],
+    ['reconcile', reconcile],
+  ] as const) {
+    if (expression !== undefined && !isCron(expression))
+      fail(
+        `${at}.schedule.${field}`,
+        `\`${expression}\` is not a cron expression; expected 5 or 6 fields, e.g. \`*/15 * * * *\``,
+      )
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone })
+  } catch {
+    fail(
+      `${at}.schedule.timezone`,
+      `\`${timezone}\` is not an IANA time zone, e.g. \`Europe/Berlin\``,
+    )
+  }
+  return { ...(cron && { cron }), ...(reconcile && { reconcile }), timezone }
 }

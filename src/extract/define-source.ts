@@ -36,6 +36,11 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly paginator: PaginatorConfig
   /** `incremental` resumes from the saved position; `full` re-reads everything each run. */
   readonly sync: SyncMode
+  /**
+   * Field holding the record's creation time (ISO), for a list served oldest first. Enables
+   * the lookback re-scan of `run` and the date range of `backfill`. Default none.
+   */
+  readonly createdAtField?: string
   /** Records this resource references and that must be fetched one by one when missing. */
   readonly dependents?: readonly DependentDefinition[]
 }

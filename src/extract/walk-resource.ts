@@ -17,6 +17,8 @@ export interface WalkTarget {
   readonly path: string
   readonly recordsPath: readonly string[]
   readonly paginator: ResolvedPaginator
+  /** Extra query parameters sent with every page (e.g. date filters). */
+  readonly query?: Readonly<Record<string, string>>
 }
 
 /**
@@ -30,7 +32,8 @@ export async function* walkResource(
   signal?: AbortSignal,
 ): AsyncGenerator<FetchedPage> {
   const fetchPage = async (position: PagePosition | undefined): Promise<FetchedPage> => {
-    const { body } = await client.get(target.path, pageQuery(target.paginator, position), signal)
+    const query = { ...target.query, ...pageQuery(target.paginator, position) }
+    const { body } = await client.get(target.path, query, signal)
     const records = target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
     if (!Array.isArray(records)) {
       const where =

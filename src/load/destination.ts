@@ -98,6 +98,11 @@ export interface DestinationTransaction {
   writeRejects(loadId: string, rejects: readonly Reject[]): Promise<void>
   /** Inserts or updates the run's row in `_thena_loads`. */
   writeLoad(record: LoadRecord): Promise<void>
+  /**
+   * Soft delete: root rows of `table` whose key is not in `liveIds` and not yet marked get
+   * `_thena_deleted_at = at`. Returns how many were marked.
+   */
+  markDeleted(table: TableSchema, liveIds: readonly string[], at: Date): Promise<number>
   /** Marks runs left `running` by a process that died as `aborted`. */
   abortStaleLoads(pipeline: string, exceptLoadId: string): Promise<void>
 }

@@ -11,7 +11,8 @@ import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { SchemaRegistry } from '../normalize/schema-registry.js'
 import { STATE_VERSION } from '../state/pipeline-state.js'
-import type { ResourceState } from '../state/pipeline-state.js'
+import type { LookbackPage, ResourceState } from '../state/pipeline-state.js'
+import type { TableSchema } from '../normalize/table-schema.js'
 
 /** Progress of a run, for the CLI's progress display and logs. */
 export interface ProgressEvent {
@@ -19,14 +20,26 @@ export interface ProgressEvent {
   readonly pages: number
   readonly records: number
   readonly done: boolean
+  /** Estimated seconds left (backfill, from the creation times seen so far). */
+  readonly etaSeconds?: number
 }
+
+/** What a run does: `run` (incremental), `backfill` (a created-at range), `reconcile`. */
+export const RUN_MODES = ['run', 'backfill', 'reconcile'] as const
+export type RunMode = (typeof RUN_MODES)[number]
 
 export interface RunOptions {
   /** Stops the run after the batch being committed; the run ends `interrupted`. */
   readonly signal?: AbortSignal
   readonly onProgress?: (event: ProgressEvent) => void
-  /** Recorded in `_thena_loads.command`. Default `run`. */
+  /** Recorded in `_thena_loads.command`. Default: the mode. */
   readonly command?: string
+  /** Default `run`. */
+  readonly mode?: RunMode
+  /** Only these resources (default all). */
+  readonly resources?: readonly string[]
+  /** Backfill: created-at range, `from` inclusive, `to` exclusive; open ends when absent. */
+  readonly range?: { readonly from?: Date; readonly to?: Date }
 }
 
 /** What one resource did in a run. */
@@ -49,6 +62,8 @@ export interface RunResult {
   readonly retries: number
   readonly rateLimited: number
   readonly seconds: number
+  /** Rows newly marked `_thena_deleted_at` (reconcile). */
+  readonly deleted?: number
   /** The error of a failed run (its message never contains the token). */
   readonly error?: ThenaSyncError
 }
@@ -119,6 +134,9 @@ class PipelineRun {
   readonly #known = new Map<string, Set<string>>()
   /** Normalizers of resources that receive dependent records. */
   readonly #dependentNormalizers = new Map<string, Normalizer>()
+  /** Ids each resource's reconcile scan saw (reconcile only). */
+  readonly #seen = new Map<string, Set<string>>()
+  #deleted = 0
 
   constructor(
     p: ResolvedPipeline,
@@ -137,7 +155,7 @@ class PipelineRun {
     return {
       loadId: this.loadId,
       pipeline: this.#p.name,
-      command: this.#options.command ?? 'run',
+      command: this.#options.command ?? this.#options.mode ?? 'run',
       status,
       startedAt: this.#startedAt,
       ...(status !== 'running' && { finishedAt: new Date() }),
@@ -163,6 +181,7 @@ class PipelineRun {
       retries: s.retries,
       rateLimited: s.rateLimited,
       seconds: (Date.now() - this.#startedAt.getTime()) / 1000,
+      deleted: this.#deleted,
       ...(error && { error }),
     }
   }
@@ -184,8 +203,11 @@ class PipelineRun {
       )
       for (const resource of this.#p.resources) {
         if (this.#options.signal?.aborted) break
+        if (this.#options.resources && !this.#options.resources.includes(resource.name)) continue
         await this.#syncResource(resource)
       }
+      if (this.#options.mode === 'reconcile' && !this.#options.signal?.aborted)
+        await this.#markDeleted()
     } catch (error) {
       const interrupted = this.#options.signal?.aborted === true
       const failure = interrupted ? undefined : asThenaSyncError(error)
@@ -201,15 +223,56 @@ class PipelineRun {
     return this.#result(status)
   }
 
+  /** Where a resource's walk starts, which records it keeps, and what it remembers. */
+  #plan(resource: ResolvedResource): WalkPlan {
+    const previous = this.#states.get(resource.name)
+    const mode = this.#options.mode ?? 'run'
+    const field = resource.createdAtField
+    const cutoff =
+      field && resource.lookbackDays > 0 ? Date.now() - resource.lookbackDays * DAY_MS : undefined
+    if (mode === 'backfill') {
+      const { from, to } = this.#options.range ?? {}
+      const query: Record<string, string> = {}
+      if (field && from && resource.backfillParams.from)
+        query[resource.backfillParams.from] = from.toISOString()
+      if (field && to && resource.backfillParams.to)
+        query[resource.backfillParams.to] = to.toISOString()
+      return {
+        start: undefined,
+        query,
+        ...(field && { range: { field, from: from?.getTime(), to: to?.getTime() } }),
+        lookback: undefined,
+        writeState: false,
+      }
+    }
+    const base = { query: {}, writeState: true }
+    if (mode === 'reconcile' || resource.sync === 'full')
+      return {
+        ...base,
+        start: undefined,
+        lookback: field && cutoff ? { field, cutoff, pages: [] } : undefined,
+      }
+    // An incremental run re-reads from the oldest page holding records of the lookback window
+    // (to pick up their updates), else resumes where the last commit left off.
+    const pages = cutoff
+      ? (previous?.lookback ?? []).filter((p) => Date.parse(p.lastCreatedAt) >= cutoff)
+      : []
+    const lookback = field && cutoff ? { field, cutoff, pages: [] as LookbackPage[] } : undefined
+    if (pages.length > 0) return { ...base, start: pages[0]!.position ?? undefined, lookback }
+    return { ...base, start: previous?.position ?? undefined, lookback }
+  }
+
   async #syncResource(resource: ResolvedResource): Promise<void> {
     const normalizer = new Normalizer(this.#registry, resource, this.loadId)
+    const plan = this.#plan(resource)
     const previous = this.#states.get(resource.name)
-    const start = resource.sync === 'incremental' ? (previous?.position ?? undefined) : undefined
     let state: ResourceState = previous ?? { version: STATE_VERSION, records: 0 }
     const refs = new Map<string, Set<string>>()
     const result = { resource: resource.name, pages: 0, records: 0, rejects: 0 }
+    const seen = this.#seenIds(resource.name)
     let pagesInBatch = 0
     const signal = this.#options.signal
+    const eta = new EtaEstimate(plan.range)
     for (const dep of resource.dependents ?? []) await this.#knownIds(dep.resource)
     // One commit may be in flight while the next batch is fetched and normalized: the
     // destination works in its own threads meanwhile. Commits still happen strictly in order.
@@ -220,13 +283,30 @@ class PipelineRun {
         path: resource.path,
         recordsPath: resource.recordsPath,
         paginator: resource.resolvedPaginator,
+        query: plan.query,
       },
-      start ?? undefined,
+      plan.start,
       signal,
     )
     try {
       for await (const page of pages) {
+        let pastRange = false
+        let newest: number | undefined
         for (const record of page.records) {
+          if (plan.range || plan.lookback) {
+            const created = createdAtOf(record, (plan.range ?? plan.lookback)!.field)
+            if (created !== undefined) {
+              newest = newest === undefined || created > newest ? created : newest
+              eta.observe(created)
+              if (plan.range) {
+                if (plan.range.to !== undefined && created >= plan.range.to) {
+                  pastRange = true
+                  continue
+                }
+                if (plan.range.from !== undefined && created < plan.range.from) continue
+              }
+            }
+          }
           normalizer.add(record)
           for (const dep of resource.dependents ?? []) {
             const ref = valueAt(record, [dep.field])
@@ -234,31 +314,44 @@ class PipelineRun {
               let set = refs.get(dep.resource)
               if (!set) refs.set(dep.resource, (set = new Set()))
               set.add(ref)
+              this.#seenIds(dep.resource)?.add(ref)
             }
           }
         }
+        if (plan.lookback && newest !== undefined && newest >= plan.lookback.cutoff) {
+          const at = JSON.stringify(page.position ?? null)
+          const pages = plan.lookback.pages.filter((p) => JSON.stringify(p.position) !== at)
+          pages.push({
+            position: page.position ?? null,
+            lastCreatedAt: new Date(newest).toISOString(),
+          })
+          plan.lookback.pages = pages
+        }
         result.pages++
         pagesInBatch++
-        const last = page.next === undefined
+        // Oldest first: once a record is past the range, every later page is too.
+        const last = page.next === undefined || pastRange
         if (!last && pagesInBatch < this.#p.batchPages) continue
         // After the last page the walk resumes by re-reading that page: new records land there.
         const position: PagePosition | undefined = page.next ?? page.position
         const batch = normalizer.take()
         const dependents = await this.#fetchDependents(resource, refs)
         refs.clear()
+        if (seen) {
+          for (const id of batch.rootIds) seen.add(id)
+          for (const r of batch.rejects) if (r.recordId !== null) seen.add(r.recordId)
+        }
         const now = new Date().toISOString()
         const committed: ResourceState = {
+          ...state,
           version: STATE_VERSION,
           ...(resource.sync === 'incremental' && position && { position }),
+          ...(plan.lookback && { lookback: [...plan.lookback.pages] }),
           records: state.records + batch.rootIds.length,
           updatedAt: now,
-          ...(last
-            ? { completedAt: now }
-            : state.completedAt
-              ? { completedAt: state.completedAt }
-              : {}),
+          ...(last && { completedAt: now }),
         }
-        state = committed
+        if (plan.writeState) state = committed
         this.#records += batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0)
         this.#rejects += batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0)
         result.records += batch.rootIds.length
@@ -270,22 +363,23 @@ class PipelineRun {
           pages: result.pages,
           records: result.records,
           done: last,
+          ...(eta.seconds() !== undefined && { etaSeconds: eta.seconds() }),
         }
         await inFlight
         inFlight = commitBatch(this.#session, this.#registry, {
           pipeline: this.#p.name,
           loadId: this.loadId,
           batches: [batch, ...dependents],
-          states: new Map([[resource.name, committed]]),
+          states: plan.writeState ? new Map([[resource.name, committed]]) : new Map(),
           load: this.#load('running'),
         }).then(() => {
-          this.#states.set(resource.name, committed)
+          if (plan.writeState) this.#states.set(resource.name, committed)
           this.#options.onProgress?.(progress)
         })
         // Awaited before the next commit or after the loop; never an unhandled rejection.
         inFlight.catch(() => undefined)
         pagesInBatch = 0
-        if (signal?.aborted) break
+        if (signal?.aborted || last) break
       }
       await inFlight
     } catch (error) {
@@ -294,6 +388,40 @@ class PipelineRun {
       throw error
     }
     this.#results.push(result)
+  }
+
+  /** Ids seen by a reconcile scan, per resource (undefined when not reconciling). */
+  #seenIds(resource: string): Set<string> | undefined {
+    if (this.#options.mode !== 'reconcile') return undefined
+    let seen = this.#seen.get(resource)
+    if (!seen) this.#seen.set(resource, (seen = new Set()))
+    return seen
+  }
+
+  /**
+   * After every resource was scanned completely: rows no longer in the source get
+   * `_thena_deleted_at`, in one transaction with each resource's `reconciledAt`.
+   */
+  async #markDeleted(): Promise<void> {
+    const now = new Date()
+    const marks: [TableSchema, string[]][] = []
+    for (const [resource, ids] of this.#seen) {
+      const table = this.#registry.table(resource)?.schema
+      if (table) marks.push([{ ...table, columns: [...table.columns] }, [...ids]])
+    }
+    await retryTransient(() =>
+      this.#session.transaction(async (tx) => {
+        let deleted = 0
+        for (const [table, ids] of marks) deleted += await tx.markDeleted(table, ids, now)
+        for (const resource of this.#p.resources) {
+          const state = this.#states.get(resource.name) ?? { version: STATE_VERSION, records: 0 }
+          const reconciled = { ...state, reconciledAt: now.toISOString() }
+          await tx.writeState(this.#p.name, resource.name, reconciled, this.loadId)
+          this.#states.set(resource.name, reconciled)
+        }
+        this.#deleted = deleted
+      }),
+    )
   }
 
   #remember(resource: string, batch: NormalizedBatch): void {
@@ -369,4 +497,52 @@ function asThenaSyncError(error: unknown): ThenaSyncError {
   if (error instanceof ThenaSyncError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new TerminalError('internal', message, { cause: error })
+}
+
+const DAY_MS = 86_400_000
+
+/** How one resource is walked in this run. */
+interface WalkPlan {
+  readonly start: PagePosition | undefined
+  /** Extra query parameters (backfill date filters). */
+  readonly query: Readonly<Record<string, string>>
+  /** Backfill: only records created in [from, to); the walk stops at the first one past `to`. */
+  readonly range?: { readonly field: string; readonly from?: number; readonly to?: number }
+  /** Pages of the lookback window, collected as the walk goes. */
+  readonly lookback:
+    { readonly field: string; readonly cutoff: number; pages: LookbackPage[] } | undefined
+  /** False for backfill: it never moves the live cursor. */
+  readonly writeState: boolean
+}
+
+const createdAtOf = (record: unknown, field: string): number | undefined => {
+  const value = valueAt(record, [field])
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN
+  return Number.isNaN(ms) ? undefined : ms
+}
+
+/** Time left of a walk over a created-at range, from how fast creation times advance. */
+class EtaEstimate {
+  readonly #to: number | undefined
+  readonly #started = Date.now()
+  #first: number | undefined
+  #latest: number | undefined
+
+  constructor(range: WalkPlan['range']) {
+    this.#to = range ? (range.to ?? Date.now()) : undefined
+  }
+
+  observe(created: number): void {
+    this.#first ??= created
+    this.#latest = created
+  }
+
+  seconds(): number | undefined {
+    if (this.#to === undefined || this.#first === undefined || this.#latest === undefined)
+      return undefined
+    const covered = this.#latest - this.#first
+    const left = this.#to - this.#latest
+    if (covered <= 0) return undefined
+    return Math.max(0, Math.round(((Date.now() - this.#started) / 1000) * (left / covered)))
+  }
 }

@@ -7,10 +7,25 @@ export const STATE_VERSION = 1
  * What a resource remembers between runs, committed in the same transaction as the rows it
  * covers. The token or any other secret never goes in here.
  */
+const positionSchema = z.object({
+  cursor: z.string().nullish(),
+  page: z.number().int().optional(),
+})
+
 export const resourceStateSchema = z.object({
   version: z.literal(STATE_VERSION),
   /** Where the next incremental run resumes (cursor or page); absent = from the start. */
-  position: z.object({ cursor: z.string().nullish(), page: z.number().int().optional() }).nullish(),
+  position: positionSchema.nullish(),
+  /**
+   * Pages holding records created within the lookback window, oldest first: where each was
+   * fetched (null = the first page) and the newest creation time on it. `run` re-reads from
+   * the first one.
+   */
+  lookback: z
+    .array(z.object({ position: positionSchema.nullable(), lastCreatedAt: z.string() }))
+    .optional(),
+  /** When a `reconcile` last scanned this resource completely (ISO). */
+  reconciledAt: z.string().optional(),
   /** Records loaded for this resource over all runs (repeats included). */
   records: z.number().int().min(0).default(0),
   /** When a run last committed a batch of this resource (ISO). */
@@ -20,6 +35,7 @@ export const resourceStateSchema = z.object({
 })
 
 export type ResourceState = z.infer<typeof resourceStateSchema>
+export type LookbackPage = NonNullable<ResourceState['lookback']>[number]
 
 /** Parses a stored state document; an unreadable one is treated as absent (the run starts over). */
 export function parseResourceState(json: unknown): ResourceState | undefined {

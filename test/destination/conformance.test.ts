@@ -361,6 +361,31 @@ for (const kind of DESTINATION_KINDS) {
       ])
     })
 
+    it('soft delete marks only rows missing from the live ids, once, and a returning row is cleared', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      await s.transaction((tx) => tx.merge(root, [ticket('a'), ticket('b'), ticket('c')]))
+      const at = new Date(Date.UTC(2026, 2, 1))
+      expect(await s.transaction((tx) => tx.markDeleted(root, ['a'], at))).toBe(2)
+      // Already marked rows keep their first mark.
+      expect(
+        await s.transaction((tx) => tx.markDeleted(root, ['a'], new Date(Date.UTC(2026, 3, 1)))),
+      ).toBe(0)
+      const marked = await rows(
+        s,
+        'SELECT id, _thena_deleted_at AS d FROM thena.tickets ORDER BY id',
+      )
+      expect(marked.map((r) => [r.id, epochMs(r.d)])).toEqual([
+        ['a', null],
+        ['b', at.getTime()],
+        ['c', at.getTime()],
+      ])
+      await s.transaction((tx) => tx.merge(root, [ticket('b')]))
+      expect(
+        await rows(s, 'SELECT id FROM thena.tickets WHERE _thena_deleted_at IS NULL ORDER BY id'),
+      ).toEqual([{ id: 'a' }, { id: 'b' }])
+    })
+
     it('loads are upserted by id, stale running loads are aborted, rejects are kept raw', async () => {
       const { session: s } = await open()
       await s.transaction(async (tx) => {
