@@ -31,7 +31,7 @@ export function demoCommand(setExitCode: (code: ExitCode) => void): Command {
         console.log(
           `Simulated Thena API at ${sim.url}; loading into ${pipeline.destination.description}`,
         )
-        const code = await runPipelines([pipeline], 'demo')
+        const code = await runPipelines([pipeline], { command: 'demo' })
         if (code !== EXIT_CODES.ok) return setExitCode(code)
         const session = await destinationFromUrl(destination, 'thena').connect()
         try {

@@ -15,7 +15,7 @@ const secrets = () => [process.env.THENA_API_TOKEN ?? '']
 import type { ExitCode } from './exit-codes.js'
 import { demoCommand } from './demo-command.js'
 import { queryCommand } from './query-command.js'
-import { runCommand } from './run-command.js'
+import { backfillCommand, reconcileCommand, runCommand } from './run-command.js'
 import { simulateCommand } from './simulate-command.js'
 import { statusCommand } from './status-command.js'
 
@@ -27,6 +27,8 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .exitOverride()
     .showHelpAfterError('(run `thena-sync --help` for the commands)')
     .addCommand(runCommand(setExitCode))
+    .addCommand(backfillCommand(setExitCode))
+    .addCommand(reconcileCommand(setExitCode))
     .addCommand(queryCommand())
     .addCommand(statusCommand())
     .addCommand(simulateCommand())

@@ -23,6 +23,7 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           pages: e.pages,
           records: e.records,
           done: e.done,
+          ...(e.etaSeconds !== undefined && { etaSeconds: e.etaSeconds }),
         }),
       finish: (r) =>
         log.info({
@@ -35,6 +36,7 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           retries: r.retries,
           rateLimited: r.rateLimited,
           seconds: r.seconds,
+          ...(r.deleted ? { deleted: r.deleted } : {}),
         }),
     }
   }
@@ -56,7 +58,11 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
         resource: e.resource.padEnd(14),
         records: String(e.records).padStart(8),
         pages: String(e.pages).padStart(5),
-        state: e.done ? 'done' : 'loading',
+        state: e.done
+          ? 'done'
+          : e.etaSeconds !== undefined
+            ? `loading, about ${formatDuration(e.etaSeconds)} left`
+            : 'loading',
       })
     },
     finish() {
@@ -64,3 +70,10 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
     },
   }
 }
+
+const formatDuration = (seconds: number): string =>
+  seconds < 90
+    ? `${seconds} s`
+    : seconds < 5400
+      ? `${Math.round(seconds / 60)} min`
+      : `${(seconds / 3600).toFixed(1)} h`

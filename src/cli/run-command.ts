@@ -1,7 +1,8 @@
 import { Command } from 'commander'
+import { ConfigError } from '../errors.js'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
 import { runPipeline } from '../pipeline/run-pipeline.js'
-import type { RunResult } from '../pipeline/run-pipeline.js'
+import type { RunOptions, RunResult } from '../pipeline/run-pipeline.js'
 import { exitCodeOf, interruptSignal, selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
@@ -19,6 +20,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
   }
   console.log(
     `${pipeline.name}: ${result.status} — ${result.records} records, ${result.rejects} rejected, ` +
+      (result.deleted ? `${result.deleted} soft-deleted, ` : '') +
       `${result.requests} requests (${result.retries} retries, ${result.rateLimited} rate-limited) in ${result.seconds.toFixed(1)} s` +
       (result.loadId ? ` [load ${result.loadId}] -> ${pipeline.destination.description}` : ''),
   )
@@ -26,10 +28,13 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
     console.error(`thena-sync: ${pipeline.name}: ${redact(result.error.message, secrets)}`)
 }
 
+/** What to run: the mode and its scope (everything but the signal and progress callback). */
+export type RunRequest = Omit<RunOptions, 'signal' | 'onProgress'>
+
 /** Runs pipelines one after the other; the exit code is the first failure's. */
 export async function runPipelines(
   pipelines: readonly ResolvedPipeline[],
-  command = 'run',
+  request: RunRequest = {},
 ): Promise<ExitCode> {
   const interrupt = interruptSignal()
   let code: ExitCode = EXIT_CODES.ok
@@ -39,7 +44,7 @@ export async function runPipelines(
       const result = await runPipeline(pipeline, {
         signal: interrupt.signal,
         onProgress: (e) => reporter.progress(e),
-        command,
+        ...request,
       })
       reporter.finish(result)
       printRun(pipeline, result)
@@ -61,4 +66,70 @@ export function runCommand(setExitCode: (code: ExitCode) => void): Command {
     .action(async (flags: PipelineFlags) =>
       setExitCode(await runPipelines(await selectPipelines(flags))),
     )
+}
+
+/** `thena-sync reconcile`: re-read everything; rows gone from the source are soft-deleted. */
+export function reconcileCommand(setExitCode: (code: ExitCode) => void): Command {
+  return new Command('reconcile')
+    .description(
+      're-read every resource completely; rows no longer in the source get _thena_deleted_at',
+    )
+    .option('--pipeline <name>', 'reconcile only this pipeline')
+    .option('--config <path>', 'config file (default ./pipelines.config.ts)')
+    .action(async (flags: PipelineFlags) =>
+      setExitCode(await runPipelines(await selectPipelines(flags), { mode: 'reconcile' })),
+    )
+}
+
+interface BackfillFlags extends PipelineFlags {
+  readonly resource?: string[]
+  readonly from?: string
+  readonly to?: string
+}
+
+/** `thena-sync backfill`: reload a created-at range (or everything); never moves the cursor. */
+export function backfillCommand(setExitCode: (code: ExitCode) => void): Command {
+  return new Command('backfill')
+    .description('reload records created in a date range (or everything) and merge them')
+    .option('--pipeline <name>', 'backfill only this pipeline')
+    .option('--config <path>', 'config file (default ./pipelines.config.ts)')
+    .option('--resource <name...>', 'only these resources (default: all)')
+    .option('--from <date>', 'created at or after (2026-01-31 or an ISO date-time)')
+    .option('--to <date>', 'created before; a plain date includes that whole day')
+    .action(async (flags: BackfillFlags) => {
+      const pipelines = await selectPipelines(flags)
+      const from = flags.from === undefined ? undefined : parseDate(flags.from, '--from', false)
+      const to = flags.to === undefined ? undefined : parseDate(flags.to, '--to', true)
+      if (from && to && from >= to)
+        throw new ConfigError(
+          `--from: must be before --to (${flags.from} is not before ${flags.to})`,
+        )
+      for (const pipeline of pipelines) {
+        const known = pipeline.resources.map((r) => r.name)
+        for (const name of flags.resource ?? []) {
+          if (!known.includes(name))
+            throw new ConfigError(
+              `--resource: no resource \`${name}\` in ${pipeline.name}; known: ${known.join(', ')}`,
+            )
+        }
+      }
+      setExitCode(
+        await runPipelines(pipelines, {
+          mode: 'backfill',
+          ...(flags.resource && { resources: flags.resource }),
+          range: { ...(from && { from }), ...(to && { to }) },
+        }),
+      )
+    })
+}
+
+/** A date or date-time; a plain `--to` date means the end of that day (UTC). */
+function parseDate(text: string, flag: string, endOfDay: boolean): Date {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text)
+  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text)
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(text))
+    throw new ConfigError(
+      `${flag}: expected a date like 2026-01-31 or 2026-01-31T12:00:00Z, got \`${text}\``,
+    )
+  return new Date(dateOnly && endOfDay ? ms + 86_400_000 : ms)
 }

@@ -20,7 +20,7 @@ const ms = (v: unknown) =>
     : Date.parse(String(v).replace(' ', 'T').replace(/\+00$/, 'Z'))
 
 /**
- * Asserts that the warehouse holds exactly what the simulator serves: every request once with
+ * Asserts that the warehouse holds exactly what the simulator serves (rows not soft-deleted): every request once with
  * its key values, its child rows, and every user a request references.
  */
 export async function expectWarehouseEqualsTruth(
@@ -33,7 +33,7 @@ export async function expectWarehouseEqualsTruth(
     pipeline,
     `SELECT id, status, updated_at, assigned_to_user_id, original_message_text,
             first_response_time__actual_time AS actual, sla_metrics__resolution_sla__is_breached AS breached
-     FROM thena.${table} ORDER BY id`,
+     FROM thena.${table} WHERE _thena_deleted_at IS NULL ORDER BY id`,
   )
   expect(rows.map((r) => r.id)).toEqual(truth.map((r) => r.id).sort())
   const byId = new Map(rows.map((r) => [r.id, r]))
@@ -49,7 +49,8 @@ export async function expectWarehouseEqualsTruth(
   }
   const children = await rowsOf(
     pipeline,
-    `SELECT _thena_root_id AS root, _thena_list_idx AS idx, category_name FROM thena.${table}__custom_fields ORDER BY 1, 2`,
+    `SELECT _thena_root_id AS root, _thena_list_idx AS idx, category_name FROM thena.${table}__custom_fields
+     WHERE _thena_root_id IN (SELECT id FROM thena.${table} WHERE _thena_deleted_at IS NULL) ORDER BY 1, 2`,
   )
   const expected = truth
     .flatMap((r) =>
@@ -69,7 +70,8 @@ export async function expectWarehouseEqualsTruth(
   expect(children).toEqual(expected)
   const values = await rowsOf(
     pipeline,
-    `SELECT count(*) AS n FROM thena.${table}__custom_fields__values`,
+    `SELECT count(*) AS n FROM thena.${table}__custom_fields__values
+     WHERE _thena_root_id IN (SELECT id FROM thena.${table} WHERE _thena_deleted_at IS NULL)`,
   )
   expect(Number(values[0]!.n)).toBe(
     truth.reduce(

@@ -1,0 +1,212 @@
+/**
+ * Freshness across runs, on every destination: the lookback re-scan of `run`, `reconcile` with
+ * soft deletes, and `backfill` of a date range, with the simulator changing between runs.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { PipelineConfig } from '../../src/config/define-config.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
+import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { simulatorPipeline } from '../helpers/pipeline.js'
+import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
+
+let sim: Simulator | undefined
+afterEach(async () => {
+  await sim?.stop()
+  sim = undefined
+})
+
+const DAY = 86_400_000
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString()
+
+/** 1000 requests over 100 days: about 10 a day, so a 14-day window is about 2 pages. */
+async function start(options: SimulatorOptions = {}): Promise<Simulator> {
+  sim = await startSimulator({
+    rateLimit: false,
+    records: 1000,
+    spanDays: 100,
+    users: 20,
+    hiddenUsers: 3,
+    ...options,
+  })
+  return sim
+}
+
+const requestsOnly: Partial<PipelineConfig> = { resources: { requests_v3: { enabled: false } } }
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`freshness into ${kind.name}`, () => {
+    const pipelineOn = async (s: Simulator, overrides: Partial<PipelineConfig> = {}) =>
+      simulatorPipeline(s, overrides, await kind.freshUrl())
+
+    it('run: new records and updates inside the lookback window; reconcile: every update, deletes soft-deleted', async () => {
+      const s = await start()
+      const pipeline = await pipelineOn(s)
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      await expectWarehouseEqualsTruth(pipeline, s)
+      const inserted = s.mutate({ op: 'insertRequests', count: 30 }).ids
+      const recent = s.mutate({
+        op: 'updateRequests',
+        count: 5,
+        createdAfter: daysAgo(7),
+        set: { status: 'updated-recently' },
+      }).ids
+      const old = s.mutate({
+        op: 'updateRequests',
+        count: 5,
+        createdBefore: daysAgo(40),
+        set: { status: 'updated-long-after' },
+      }).ids
+      const deleted = s.mutate({ op: 'deleteRequests', count: 4, salt: 9 }).ids
+      const run = await runPipeline(pipeline)
+      expect(run.status).toBe('success')
+      const statusOf = async (ids: readonly string[]) =>
+        (
+          await rowsOf(
+            pipeline,
+            `SELECT status FROM thena.requests WHERE id IN (${ids.map((id) => `'${id}'`).join(', ')})`,
+          )
+        ).map((r) => r.status)
+      expect(await statusOf(inserted)).toHaveLength(30)
+      expect(await statusOf(recent)).toEqual(Array(5).fill('updated-recently'))
+      // Outside the window: not picked up by `run` (documented), only by `reconcile`.
+      expect(await statusOf(old)).not.toContain('updated-long-after')
+      const reconcile = await runPipeline(pipeline, { mode: 'reconcile' })
+      expect(reconcile.status).toBe('success')
+      // Each deleted request is gone from both lists: 4 rows in requests, 4 in requests_v3.
+      expect(reconcile.deleted).toBe(8)
+      await expectWarehouseEqualsTruth(pipeline, s)
+      await expectWarehouseEqualsTruth(pipeline, s, 'requests_v3')
+      expect(await statusOf(old)).toEqual(Array(5).fill('updated-long-after'))
+      const marked = await rowsOf(
+        pipeline,
+        'SELECT id FROM thena.requests WHERE _thena_deleted_at IS NOT NULL ORDER BY id',
+      )
+      expect(marked.map((r) => r.id)).toEqual([...deleted].sort())
+      const [loads] = await rowsOf(
+        pipeline,
+        `SELECT command FROM thena._thena_loads WHERE load_id = '${reconcile.loadId}'`,
+      )
+      expect(loads!.command).toBe('reconcile')
+      // Hidden users (only served by /users/{id}) are referenced by requests: never deleted.
+      const users = await rowsOf(
+        pipeline,
+        'SELECT count(*) AS n FROM thena.users WHERE _thena_deleted_at IS NOT NULL',
+      )
+      expect(users[0]!.n).toBe('0')
+    })
+
+    it('a run with no change makes at most (lookback pages + 1) list requests', async () => {
+      const s = await start()
+      const pipeline = await pipelineOn(s, requestsOnly)
+      await runPipeline(pipeline)
+      const session = await pipeline.destination.connect({ readOnly: true })
+      const state = (await session.readState(pipeline.name)).get('requests')!
+      await session.close()
+      expect(state.lookback!.length).toBeGreaterThanOrEqual(2)
+      s.resetCounters()
+      const again = await runPipeline(pipeline)
+      expect(again.status).toBe('success')
+      expect(s.counters.byRoute.requests).toBeLessThanOrEqual(state.lookback!.length + 1)
+      // And a window of 0 days re-reads only the last page.
+      const narrow = await pipelineOn(s, {
+        resources: { requests_v3: { enabled: false }, requests: { lookbackDays: 0 } },
+      })
+      await runPipeline(narrow)
+      s.resetCounters()
+      await runPipeline(narrow)
+      expect(s.counters.byRoute.requests).toBe(1)
+    })
+
+    it('records inserted while paging and repeated across pages: run, then reconcile, are exact', async () => {
+      const s = await start({
+        faults: { duplicate: 0.3, insertWhilePaging: { rate: 0.2, count: 2 } },
+      })
+      const pipeline = await pipelineOn(s, { batchPages: 2, ...requestsOnly })
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      await expectWarehouseEqualsTruth(pipeline, s)
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      const reconcile = await runPipeline(pipeline, { mode: 'reconcile' })
+      expect(reconcile.deleted).toBe(0)
+      await expectWarehouseEqualsTruth(pipeline, s)
+      expect(s.counters.faults.duplicate).toBeGreaterThan(0)
+      expect(s.counters.faults.insertWhilePaging).toBeGreaterThan(0)
+    })
+
+    it('a reconcile that fails part-way soft-deletes nothing', async () => {
+      const s = await start()
+      const url = await kind.freshUrl()
+      const good = simulatorPipeline(s, {}, url)
+      await runPipeline(good)
+      s.mutate({ op: 'deleteRequests', count: 6 })
+      // Same warehouse; requests_v3 now fails on its second page (the cursor is never sent back).
+      const failing = simulatorPipeline(
+        s,
+        {
+          resources: {
+            requests_v3: { paginator: { type: 'cursor', cursorParam: 'not_read_by_the_api' } },
+          },
+        },
+        url,
+      )
+      const result = await runPipeline(failing, { mode: 'reconcile' })
+      expect(result.status).toBe('failed')
+      const marked = await rowsOf(
+        good,
+        'SELECT count(*) AS n FROM thena.requests WHERE _thena_deleted_at IS NOT NULL',
+      )
+      expect(marked[0]!.n).toBe('0')
+    })
+
+    it('backfill reloads a created-at range, stops after it, and leaves the cursor alone', async () => {
+      const s = await start()
+      const pipeline = await pipelineOn(s, requestsOnly)
+      await runPipeline(pipeline)
+      const readState = async () => {
+        const session = await pipeline.destination.connect({ readOnly: true })
+        try {
+          return await session.readState(pipeline.name)
+        } finally {
+          await session.close()
+        }
+      }
+      const before = await readState()
+      const from = new Date(Date.now() - 80 * DAY)
+      const to = new Date(Date.now() - 60 * DAY)
+      const inside = s.mutate({
+        op: 'updateRequests',
+        count: 8,
+        createdAfter: from.toISOString(),
+        createdBefore: to.toISOString(),
+        set: { status: 'backfilled' },
+      }).ids
+      const outside = s.mutate({
+        op: 'updateRequests',
+        count: 3,
+        createdBefore: daysAgo(85),
+        set: { status: 'not-backfilled' },
+      }).ids
+      s.resetCounters()
+      const result = await runPipeline(pipeline, { mode: 'backfill', range: { from, to } })
+      expect(result.status).toBe('success')
+      // Oldest first: the walk ends at the first page past `to` (5 pages of 10; one more may
+      // have been prefetched).
+      expect(s.counters.byRoute.requests).toBeLessThanOrEqual(6)
+      const rows = await rowsOf(
+        pipeline,
+        `SELECT id, status FROM thena.requests WHERE status IN ('backfilled', 'not-backfilled') ORDER BY id`,
+      )
+      expect(rows.map((r) => r.id)).toEqual([...inside].sort())
+      expect(outside.every((id) => !rows.some((r) => r.id === id))).toBe(true)
+      expect(await readState()).toEqual(before)
+      const [load] = await rowsOf(
+        pipeline,
+        `SELECT command, records FROM thena._thena_loads WHERE load_id = '${result.loadId}'`,
+      )
+      expect(load!.command).toBe('backfill')
+      expect(Number(load!.records)).toBeGreaterThan(150)
+      expect(Number(load!.records)).toBeLessThan(260)
+    })
+  })
+}
