@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { TerminalError, TransientError } from '../../src/errors.js'
 import type {
   ConnectOptions,
@@ -17,6 +18,13 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   transactionalDdl: true,
 }
 
+/**
+ * Files this process has open. DuckDB keeps other processes out of an open file, but two
+ * instances in one process could both write it: a second session on the same file is refused
+ * as busy, like another process would be.
+ */
+const OPEN_FILES = new Set<string>()
+
 /** The embedded default: one DuckDB file, opened only while a command needs it. */
 export class DuckDbDestination implements Destination {
   readonly name = 'duckdb'
@@ -32,7 +40,7 @@ export class DuckDbDestination implements Destination {
   }
 
   async connect(options: ConnectOptions = {}): Promise<DestinationSession> {
-    if (options.readOnly && !existsSync(this.#config.path)) {
+    if ((options.readOnly || options.create === false) && !existsSync(this.#config.path)) {
       throw new TerminalError(
         'warehouse_missing',
         `no warehouse at ${this.description} yet: run \`thena-sync run\` (or \`thena-sync demo\`) first`,
@@ -40,6 +48,8 @@ export class DuckDbDestination implements Destination {
     }
     // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would be
     // a catalog called `thena` and `thena.requests` would be ambiguous with the `thena` schema.
+    const file = resolve(this.#config.path)
+    if (OPEN_FILES.has(file)) throw this.#busy()
     // Loaded on first use: the native library costs ~60 MB that Postgres users and commands
     // that never open a DuckDB file (simulate) should not pay.
     const { DuckDBInstance } = await import('@duckdb/node-api')
@@ -60,17 +70,22 @@ export class DuckDbDestination implements Destination {
       connection.closeSync()
       instance.closeSync()
       const message = error instanceof Error ? error.message : String(error)
-      if (/lock/i.test(message)) {
-        throw new TransientError(
-          'destination_busy',
-          `${this.description} is in use by another process (a run in progress?): retry when it has finished`,
-        )
-      }
+      if (/lock/i.test(message)) throw this.#busy()
       throw new TransientError(
         'destination_unavailable',
         `cannot open ${this.description}: ${message}`,
       )
     }
-    return new DuckDbSession(instance, connection, this.#config.schema)
+    OPEN_FILES.add(file)
+    return new DuckDbSession(instance, connection, this.#config.schema, () =>
+      OPEN_FILES.delete(file),
+    )
+  }
+
+  #busy(): TransientError {
+    return new TransientError(
+      'destination_busy',
+      `${this.description} is in use by a run in progress: retry when it has finished (\`thena-sync status\` shows the last loads once it is free)`,
+    )
   }
 }

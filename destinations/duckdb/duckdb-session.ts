@@ -45,7 +45,15 @@ export class DuckDbSession implements DestinationSession {
   #staging: string | undefined
   #stageSeq = 0
 
-  constructor(instance: DuckDBInstance, conn: DuckDBConnection, schema: string) {
+  readonly #onClose: () => void
+
+  constructor(
+    instance: DuckDBInstance,
+    conn: DuckDBConnection,
+    schema: string,
+    onClose: () => void = () => undefined,
+  ) {
+    this.#onClose = onClose
     this.#instance = instance
     this.#conn = conn
     this.#schema = schema
@@ -116,6 +124,17 @@ export class DuckDbSession implements DestinationSession {
     }
   }
 
+  /**
+   * DuckDB lets one process at a time open the file for writing, and the operating system
+   * drops that lock when the process dies: holding the session is holding the lock, and no
+   * stale lock can outlive a crash (docs/decisions.md #16).
+   */
+  async tryLock(): Promise<boolean> {
+    return true
+  }
+
+  async unlock(): Promise<void> {}
+
   async query(sql: string): Promise<QueryResult> {
     try {
       const reader = await this.#conn.runAndReadAll(sql)
@@ -134,6 +153,7 @@ export class DuckDbSession implements DestinationSession {
   async close(): Promise<void> {
     this.#conn.closeSync()
     this.#instance.closeSync()
+    this.#onClose()
     if (this.#staging) rmSync(this.#staging, { recursive: true, force: true })
   }
 

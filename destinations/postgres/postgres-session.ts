@@ -65,6 +65,7 @@ export class PostgresSession implements DestinationSession {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   readonly #db: Kysely<any>
   #stageSeq = 0
+  readonly #locks = new Set<string>()
   /** Set when the server closed the connection; the next transaction reconnects. */
   #broken = false
 
@@ -90,7 +91,17 @@ export class PostgresSession implements DestinationSession {
 
   /** Replaces a connection the server dropped (restart, terminated backend) before using it. */
   async #ensureConnected(): Promise<void> {
-    if (this.#broken) this.#client = this.#watch(await this.#reconnect())
+    if (!this.#broken) return
+    this.#client = this.#watch(await this.#reconnect())
+    // Advisory locks die with their connection: take them again, or stop if another process
+    // took over meanwhile.
+    for (const pipeline of this.#locks) {
+      if (!(await this.#lock(pipeline)))
+        throw new TerminalError(
+          'pipeline_busy',
+          `lost the lock of pipeline ${pipeline} when the connection to ${this.#where} dropped, and another process holds it now`,
+        )
+    }
   }
 
   async #guard<T>(context: string, fn: () => Promise<T>): Promise<T> {
@@ -163,6 +174,30 @@ export class PostgresSession implements DestinationSession {
       if (this.#client === client) this.#broken = true
     })
     return client
+  }
+
+  /** A session-level advisory lock, keyed by schema and pipeline. */
+  async tryLock(pipeline: string): Promise<boolean> {
+    const taken = await this.#guard('lock', () => this.#lock(pipeline))
+    if (taken) this.#locks.add(pipeline)
+    return taken
+  }
+
+  async #lock(pipeline: string): Promise<boolean> {
+    const { rows } = await this.#client.query<{ taken: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken',
+      [`thena-sync:${this.#schema}:${pipeline}`],
+    )
+    return rows[0]!.taken
+  }
+
+  async unlock(pipeline: string): Promise<void> {
+    if (!this.#locks.delete(pipeline)) return
+    await this.#client
+      .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+        `thena-sync:${this.#schema}:${pipeline}`,
+      ])
+      .catch(() => undefined)
   }
 
   async query(text: string): Promise<QueryResult> {

@@ -60,6 +60,8 @@ export interface Destination {
 export interface ConnectOptions {
   /** Open for reading only (query, status): never creates anything. Default false. */
   readonly readOnly?: boolean
+  /** Create the warehouse when it does not exist; false fails with `warehouse_missing`. Default true. */
+  readonly create?: boolean
 }
 
 /** An open connection to a destination. */
@@ -72,6 +74,12 @@ export interface DestinationSession {
   readState(pipeline: string): Promise<Map<string, ResourceState>>
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T>
+  /**
+   * Takes the pipeline's run lock for this session, across processes: false when another
+   * process holds it. Released by `unlock`, by `close`, and when the process dies.
+   */
+  tryLock(pipeline: string): Promise<boolean>
+  unlock(pipeline: string): Promise<void>
   /** Runs SQL and returns its rows. */
   query(sql: string): Promise<QueryResult>
   close(): Promise<void>

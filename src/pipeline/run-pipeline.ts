@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
-import { TerminalError, ThenaSyncError } from '../errors.js'
+import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
 import { walkResource } from '../extract/walk-resource.js'
 import { HttpClient } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
@@ -83,39 +83,66 @@ export async function runPipeline(
 ): Promise<RunResult> {
   const started = Date.now()
   const client = new HttpClient(pipeline.http)
-  try {
-    // One request before the warehouse is touched: a refused token writes nothing at all.
+  const refused = (error: unknown): RunResult => ({
+    loadId: '',
+    pipeline: pipeline.name,
+    status: options.signal?.aborted ? 'interrupted' : 'failed',
+    resources: [],
+    records: 0,
+    rejects: 0,
+    requests: client.stats.requests,
+    retries: client.stats.retries,
+    rateLimited: client.stats.rateLimited,
+    seconds: (Date.now() - started) / 1000,
+    error: asThenaSyncError(error),
+  })
+  // One request before the warehouse is written: a refused token writes nothing at all.
+  const preflight = async () => {
     const first = pipeline.resources[0]
     if (first)
       await client.get(first.path, pageQuery(first.resolvedPaginator, undefined), options.signal)
+  }
+  let session: DestinationSession | undefined
+  try {
+    // An existing warehouse is opened and the pipeline's lock taken before any request, so a
+    // second process finds it busy without touching the API; a new one is created only after
+    // the preflight request succeeded.
+    session = await pipeline.destination.connect({ create: false }).catch((error: unknown) => {
+      if (error instanceof ThenaSyncError && error.code === 'warehouse_missing') return undefined
+      throw error
+    })
+    if (session) {
+      await lockPipeline(session, pipeline)
+      await preflight()
+    } else {
+      await preflight()
+      session = await pipeline.destination.connect()
+      await lockPipeline(session, pipeline)
+    }
   } catch (error) {
     await client.close()
-    const failure = asThenaSyncError(error)
-    return {
-      loadId: '',
-      pipeline: pipeline.name,
-      status: options.signal?.aborted ? 'interrupted' : 'failed',
-      resources: [],
-      records: 0,
-      rejects: 0,
-      requests: client.stats.requests,
-      retries: client.stats.retries,
-      rateLimited: client.stats.rateLimited,
-      seconds: (Date.now() - started) / 1000,
-      error: failure,
-    }
+    await session?.close()
+    return refused(error)
   }
-  const session = await pipeline.destination.connect().catch(async (error: unknown) => {
-    await client.close()
-    throw error
-  })
   const run = new PipelineRun(pipeline, session, client, options)
   try {
     return await run.execute()
   } finally {
     await client.close()
+    await session.unlock(pipeline.name).catch(() => undefined)
     await session.close()
   }
+}
+
+async function lockPipeline(
+  session: DestinationSession,
+  pipeline: ResolvedPipeline,
+): Promise<void> {
+  if (!(await session.tryLock(pipeline.name)))
+    throw new TransientError(
+      'pipeline_busy',
+      `pipeline ${pipeline.name} is running in another process (it holds the lock on ${pipeline.destination.description}); retry when it has finished`,
+    )
 }
 
 class PipelineRun {

@@ -419,11 +419,38 @@ for (const kind of DESTINATION_KINDS) {
       )
     })
 
+    it('one session at a time holds a pipeline lock; closing releases it', async () => {
+      const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
+      const first = await destination.connect()
+      await first.prepare()
+      expect(await first.tryLock('p')).toBe(true)
+      const second = await destination.connect().then(
+        async (other) => {
+          try {
+            return await other.tryLock('p')
+          } finally {
+            await other.close()
+          }
+        },
+        (error: { code?: string }) => error.code,
+      )
+      // Either the lock is refused, or (DuckDB) the whole file is.
+      expect([false, 'destination_busy']).toContain(second)
+      await first.unlock('p')
+      await first.close()
+      session = await destination.connect({ create: false })
+      expect(await session.tryLock('p')).toBe(true)
+    })
+
     it('opening a warehouse that does not exist yet for reading says so and creates nothing', async () => {
       const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
       await expect(destination.connect({ readOnly: true })).rejects.toMatchObject({
         code: 'warehouse_missing',
       })
+      if (kind.name === 'duckdb')
+        await expect(destination.connect({ create: false })).rejects.toMatchObject({
+          code: 'warehouse_missing',
+        })
       // Nothing was created by the refused attempt: a second one is refused the same way.
       await expect(destination.connect({ readOnly: true })).rejects.toMatchObject({
         code: 'warehouse_missing',
