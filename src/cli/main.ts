@@ -16,6 +16,7 @@ import type { ExitCode } from './exit-codes.js'
 import { demoCommand } from './demo-command.js'
 import { queryCommand } from './query-command.js'
 import { backfillCommand, reconcileCommand, runCommand } from './run-command.js'
+import { scheduleCommand } from './schedule-command.js'
 import { simulateCommand } from './simulate-command.js'
 import { statusCommand } from './status-command.js'
 
@@ -29,6 +30,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .addCommand(runCommand(setExitCode))
     .addCommand(backfillCommand(setExitCode))
     .addCommand(reconcileCommand(setExitCode))
+    .addCommand(scheduleCommand(setExitCode))
     .addCommand(queryCommand())
     .addCommand(statusCommand())
     .addCommand(simulateCommand())

@@ -1,0 +1,73 @@
+import { Command } from 'commander'
+import pino from 'pino'
+import { ConfigError } from '../errors.js'
+import { Scheduler, jobsOf } from '../schedule/scheduler.js'
+import type { SchedulerEvent } from '../schedule/scheduler.js'
+import { selectPipelines } from './common.js'
+import type { PipelineFlags } from './common.js'
+import { EXIT_CODES } from './exit-codes.js'
+import type { ExitCode } from './exit-codes.js'
+import { redact } from './output.js'
+import { createReporter } from './reporter.js'
+import { printRun } from './run-command.js'
+
+/**
+ * `thena-sync schedule`: a foreground daemon running each pipeline on its cron expressions
+ * (`schedule.cron` for `run`, `schedule.reconcile` for `reconcile`). SIGTERM/SIGINT let the
+ * run in progress commit its batch, then exit 0.
+ */
+export function scheduleCommand(setExitCode: (code: ExitCode) => void): Command {
+  return new Command('schedule')
+    .description('run each pipeline on its cron schedule until SIGTERM/SIGINT')
+    .option('--pipeline <name>', 'schedule only this pipeline')
+    .option('--config <path>', 'config file (default ./pipelines.config.ts)')
+    .action(async (flags: PipelineFlags) => {
+      const pipelines = await selectPipelines(flags)
+      const jobs = pipelines.flatMap(jobsOf)
+      if (jobs.length === 0)
+        throw new ConfigError(
+          `schedule: no pipeline has a schedule; set THENA_SCHEDULE (e.g. "0,30 * * * *") or pipelines.<name>.schedule.cron in pipelines.config.ts`,
+        )
+      const log = pino(
+        { base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+        pino.destination({ fd: 2, sync: true }),
+      )
+      const secrets = pipelines.map((p) => p.http.token)
+      const onEvent = (event: SchedulerEvent) => {
+        const { job } = event
+        const where = { pipeline: job.pipeline.name, mode: job.mode }
+        if (event.kind === 'scheduled')
+          log.info({
+            event: 'scheduled',
+            ...where,
+            cron: job.cron,
+            timezone: job.timezone,
+            next: event.next,
+          })
+        else if (event.kind === 'skipped')
+          log.info({ event: 'skipped', ...where, reason: redact(event.reason, secrets) })
+        else printRun(job.pipeline, event.result)
+      }
+      const scheduler = new Scheduler(jobs, onEvent, (job) => {
+        const reporter = createReporter(job.pipeline.name, false)
+        return { onProgress: (e) => reporter.progress(e) }
+      })
+      const stopped = new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          process.off('SIGINT', onSignal)
+          process.off('SIGTERM', onSignal)
+          // A second signal does not wait for the batch in progress.
+          process.once('SIGINT', () => process.exit(EXIT_CODES.interrupted))
+          process.once('SIGTERM', () => process.exit(EXIT_CODES.interrupted))
+          log.info({ event: 'stopping', signal })
+          void scheduler.stop().then(resolve)
+        }
+        process.on('SIGINT', onSignal)
+        process.on('SIGTERM', onSignal)
+      })
+      scheduler.start()
+      await stopped
+      log.info({ event: 'stopped' })
+      setExitCode(EXIT_CODES.ok)
+    })
+}

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import type { Simulator } from '../../src/simulator/index.js'
+import { runCli, startCli } from '../helpers/cli.js'
+import { DESTINATION_KINDS, epochMs } from '../helpers/destinations.js'
+import { tempDir } from '../helpers/pipeline.js'
+import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
+
+let sim: Simulator | undefined
+afterEach(async () => {
+  await sim?.stop()
+  sim = undefined
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('thena-sync schedule (CLI)', () => {
+  it('without any schedule it says which setting to add (exit 2)', async () => {
+    const s = (sim = await startSimulator({ rateLimit: false, records: 10 }))
+    const dir = tempDir()
+    const res = await runCli(['schedule'], {
+      cwd: dir,
+      env: { THENA_API_TOKEN: s.token, THENA_BASE_URL: s.url },
+    })
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain('THENA_SCHEDULE')
+    const bad = await runCli(['schedule'], {
+      cwd: dir,
+      env: { THENA_API_TOKEN: s.token, THENA_BASE_URL: s.url, THENA_SCHEDULE: '61 * * * *' },
+    })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim()).toMatch(
+      /^thena-sync: pipelines\.thena\.schedule\.cron: `61 \* \* \* \*`/,
+    )
+  })
+})
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`thena-sync schedule (CLI) on ${kind.name}`, () => {
+    it('two schedulers on one warehouse never overlap; SIGTERM commits and exits 0; the next run is exact', async () => {
+      const s = (sim = await startSimulator({
+        rateLimit: false,
+        records: 1500,
+        faults: { latency: { rate: 1, ms: 10 } },
+      }))
+      const dir = tempDir()
+      const destination = await kind.freshUrl()
+      const env = {
+        THENA_API_TOKEN: s.token,
+        THENA_BASE_URL: s.url,
+        THENA_DESTINATION: destination,
+        THENA_SCHEDULE: '* * * * * *',
+        THENA_RECONCILE_SCHEDULE: '*/3 * * * * *',
+      }
+      expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+      const pipeline = resolvePipeline(
+        { pipelines: { thena: { token: s.token, baseUrl: s.url, destination } } },
+        'thena',
+        {},
+      )
+      const [{ n: before }] = (await rowsOf(
+        pipeline,
+        'SELECT count(*) AS n FROM thena._thena_loads',
+      )) as [{ n: string }]
+      s.resetCounters()
+      const a = startCli(['schedule'], { cwd: dir, env })
+      const b = startCli(['schedule'], { cwd: dir, env })
+      await sleep(7000)
+      s.mutate({ op: 'insertRequests', count: 40 })
+      await sleep(1500)
+      a.child.kill('SIGTERM')
+      b.child.kill('SIGTERM')
+      const [ra, rb] = await Promise.all([a.done, b.done])
+      expect([ra.code, rb.code]).toEqual([0, 0])
+      const lines = (ra.stderr + rb.stderr).trim().split('\n')
+      // No run failed: every stderr line is a structured log line, none an error line.
+      expect(lines.filter((l) => !l.startsWith('{'))).toEqual([])
+      const logs = lines.map((l) => JSON.parse(l) as { event: string; reason?: string })
+      expect(logs.filter((l) => l.event === 'scheduled')).toHaveLength(4)
+      // They did compete: some ticks found the pipeline running (here or in the other process).
+      expect(logs.filter((l) => l.event === 'skipped').length).toBeGreaterThan(0)
+      const loads = (
+        await rowsOf(
+          pipeline,
+          'SELECT load_id, command, status, started_at, finished_at, requests FROM thena._thena_loads ORDER BY started_at',
+        )
+      ).slice(Number(before))
+      expect(loads.filter((l) => l.status === 'success').length).toBeGreaterThanOrEqual(3)
+      expect(loads.map((l) => l.command)).toContain('reconcile')
+      expect(loads.filter((l) => l.status === 'running' || l.status === 'aborted')).toEqual([])
+      // Never two at once: each load finished before the next one started.
+      for (let i = 1; i < loads.length; i++)
+        expect(epochMs(loads[i]!.started_at)!).toBeGreaterThanOrEqual(
+          epochMs(loads[i - 1]!.finished_at)!,
+        )
+      // Every request the API served belongs to a recorded load: a refused scheduler sent none.
+      // (A run interrupted by SIGTERM may have one prefetch in flight: counted by the client
+      // but cancelled before the server saw it, or the other way round.)
+      const recorded = loads.reduce((n, l) => n + Number(l.requests), 0)
+      const interrupted = loads.filter((l) => l.status === 'interrupted').length
+      expect(Math.abs(s.counters.requests - recorded)).toBeLessThanOrEqual(interrupted)
+      expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+      await expectWarehouseEqualsTruth(pipeline, s)
+    }, 60_000)
+  })
+}
