@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
 import type { DestinationSession } from '../load/destination.js'
 import { selectPipeline } from './common.js'
 import type { PipelineFlags } from './common.js'
@@ -18,10 +19,10 @@ export interface StatusReport {
 
 async function collect(
   session: DestinationSession,
-  pipeline: string,
-  dataset: string,
-  destination: string,
+  resolved: ResolvedPipeline,
 ): Promise<StatusReport> {
+  const { name: pipeline, dataset } = resolved
+  const destination = resolved.destination.description
   const loads = (
     await session.query(
       `SELECT load_id, command, status, started_at, finished_at, records, rejects, requests, retries, rate_limited, error
@@ -35,14 +36,42 @@ async function collect(
     counts.push({ table, rows: Number(rows[0]?.n ?? 0) })
   }
   const states = await session.readState(pipeline)
-  const resources = [...states].map(([resource, s]) => ({
-    resource,
-    cursor:
-      s.position?.cursor ?? (s.position?.page !== undefined ? `page ${s.position.page}` : null),
-    records: s.records,
-    updatedAt: s.updatedAt ?? null,
-    completedAt: s.completedAt ?? null,
-  }))
+  const known = new Set(tables)
+  const rejects = new Map(
+    (
+      await session.query(
+        `SELECT resource, count(*) AS n FROM ${q(dataset)}._thena_rejects GROUP BY resource`,
+      )
+    ).rows.map((r) => [String(r.resource), Number(r.n)]),
+  )
+  const resources = []
+  for (const r of resolved.resources) {
+    const s = states.get(r.name)
+    let rows = 0
+    let softDeleted = 0
+    if (known.has(r.name)) {
+      const [counts] = (
+        await session.query(
+          `SELECT count(*) AS n, count(_thena_deleted_at) AS deleted FROM ${q(dataset)}.${q(r.name)}`,
+        )
+      ).rows
+      rows = Number(counts?.n ?? 0)
+      softDeleted = Number(counts?.deleted ?? 0)
+    }
+    resources.push({
+      resource: r.name,
+      sync: r.sync,
+      lastCompleteRun: s?.completedAt ?? null,
+      cursor:
+        s?.position?.cursor ?? (s?.position?.page !== undefined ? `page ${s.position.page}` : null),
+      lookbackDays: r.createdAtField ? r.lookbackDays : null,
+      lookbackPages: s?.lookback?.length ?? 0,
+      lastReconcile: s?.reconciledAt ?? null,
+      rows,
+      softDeleted,
+      rejects: rejects.get(r.name) ?? 0,
+    })
+  }
   const schemaChanges = (
     await session.query(
       `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
@@ -52,7 +81,10 @@ async function collect(
   return { pipeline, destination, loads, tables: counts, resources, schemaChanges }
 }
 
-/** `thena-sync status`: last loads, rows per table, cursor per resource, schema changes. */
+/**
+ * `thena-sync status`: last loads, rows per table, and per resource its last complete run,
+ * cursor, lookback window, last reconcile, rows, soft-deleted rows and rejects.
+ */
 export function statusCommand(): Command {
   return new Command('status')
     .description('last loads, rows per table, cursor per resource, schema changes')
@@ -64,12 +96,7 @@ export function statusCommand(): Command {
       const session = await pipeline.destination.connect({ readOnly: true })
       let report: StatusReport
       try {
-        report = await collect(
-          session,
-          pipeline.name,
-          pipeline.dataset,
-          pipeline.destination.description,
-        )
+        report = await collect(session, pipeline)
       } finally {
         await session.close()
       }

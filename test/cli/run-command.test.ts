@@ -202,6 +202,77 @@ for (const kind of DESTINATION_KINDS) {
   })
 }
 
+for (const kind of DESTINATION_KINDS) {
+  describe(`thena-sync reconcile, backfill and status (CLI) on ${kind.name}`, () => {
+    it('reconcile soft-deletes; backfill checks its flags; status shows every resource', async () => {
+      const s = await start({ records: 300 })
+      const dir = tempDir()
+      const url = await kind.freshUrl()
+      const env = envFor(s, dir, s.token, url)
+      expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
+      s.mutate({ op: 'deleteRequests', count: 3 })
+      const reconcile = await runCli(['reconcile'], { cwd: dir, env })
+      expect(reconcile.code).toBe(0)
+      expect(reconcile.stdout).toContain('6 soft-deleted')
+      const bad = await runCli(['backfill', '--from', 'yesterday'], { cwd: dir, env })
+      expect(bad.code).toBe(2)
+      expect(bad.stderr.trim()).toBe(
+        'thena-sync: --from: expected a date like 2026-01-31 or 2026-01-31T12:00:00Z, got `yesterday`',
+      )
+      const unknown = await runCli(['backfill', '--resource', 'tickets'], { cwd: dir, env })
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toContain('--resource: no resource `tickets`')
+      const backfill = await runCli(
+        ['backfill', '--resource', 'requests', '--from', '2020-01-01', '--to', '2099-12-31'],
+        { cwd: dir, env },
+      )
+      expect(backfill.code).toBe(0)
+      expect(backfill.stdout).toMatch(/requests\s+297 records/)
+      const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir, env })).stdout) as {
+        loads: { command: string; status: string }[]
+        resources: Record<string, unknown>[]
+      }
+      expect(status.loads.map((l) => l.command).slice(0, 3)).toEqual([
+        'backfill',
+        'reconcile',
+        'run',
+      ])
+      const requests = status.resources.find((r) => r.resource === 'requests')!
+      expect(requests).toMatchObject({
+        sync: 'incremental',
+        lookbackDays: 14,
+        rows: 300,
+        softDeleted: 3,
+        rejects: 0,
+      })
+      expect(requests.cursor).toBeTruthy()
+      expect(requests.lastReconcile).toBeTruthy()
+      expect(requests.lastCompleteRun).toBeTruthy()
+      const users = status.resources.find((r) => r.resource === 'users')!
+      expect(users).toMatchObject({ sync: 'full', lookbackDays: null, softDeleted: 0 })
+      const human = await runCli(['status'], { cwd: dir, env })
+      expect(human.stdout).toMatch(/lastReconcile/)
+    })
+  })
+}
+
+describe('thena-sync query during a run (CLI, DuckDB)', () => {
+  it('says the file is busy and when to retry, then works once the run is done', async () => {
+    const s = await start({ records: 3000, faults: { latency: { rate: 1, ms: 25 } } })
+    const dir = tempDir()
+    const env = envFor(s, dir)
+    const { child, done } = startCli(['run'], { cwd: dir, env })
+    await firstCommit(child)
+    const busy = await runCli(['query', 'select count(*) from thena.requests'], { cwd: dir, env })
+    expect(busy.code).toBe(4)
+    expect(busy.stderr.trim()).toMatch(
+      /^thena-sync: duckdb:.* is in use by a run in progress: retry when it has finished/,
+    )
+    expect((await done).code).toBe(0)
+    expect((await runCli(['query', 'select 1 AS one'], { cwd: dir, env })).code).toBe(0)
+  }, 60_000)
+})
+
 describe('thena-sync demo (CLI)', () => {
   it('needs no token: simulator, run into ./thena.duckdb, a sample query', async () => {
     const dir = tempDir()
