@@ -30,10 +30,15 @@ export async function* walkResource(
   target: WalkTarget,
   start: PagePosition | undefined,
   signal?: AbortSignal,
+  /** The response for `start`, when the caller already has it. */
+  startBody?: unknown,
 ): AsyncGenerator<FetchedPage> {
   const fetchPage = async (position: PagePosition | undefined): Promise<FetchedPage> => {
     const query = { ...target.query, ...pageQuery(target.paginator, position) }
-    const { body } = await client.get(target.path, query, signal)
+    const body =
+      position === start && startBody !== undefined
+        ? startBody
+        : (await client.get(target.path, query, signal)).body
     const records = target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
     if (!Array.isArray(records)) {
       const where =

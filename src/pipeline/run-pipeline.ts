@@ -96,11 +96,18 @@ export async function runPipeline(
     seconds: (Date.now() - started) / 1000,
     error: asThenaSyncError(error),
   })
-  // One request before the warehouse is written: a refused token writes nothing at all.
+  // One request before the warehouse is written: a refused token writes nothing at all. Its
+  // response is the first page of the first resource, and is used as such.
+  let firstPage: PrefetchedPage | undefined
   const preflight = async () => {
     const first = pipeline.resources[0]
-    if (first)
-      await client.get(first.path, pageQuery(first.resolvedPaginator, undefined), options.signal)
+    if (!first) return
+    const { body } = await client.get(
+      first.path,
+      pageQuery(first.resolvedPaginator, undefined),
+      options.signal,
+    )
+    firstPage = { resource: first.name, body }
   }
   let session: DestinationSession | undefined
   try {
@@ -124,7 +131,7 @@ export async function runPipeline(
     await session?.close()
     return refused(error)
   }
-  const run = new PipelineRun(pipeline, session, client, options)
+  const run = new PipelineRun(pipeline, session, client, options, firstPage)
   try {
     return await run.execute()
   } finally {
@@ -165,12 +172,17 @@ class PipelineRun {
   readonly #seen = new Map<string, Set<string>>()
   #deleted = 0
 
+  /** The preflight response, used as the first page of its resource if the walk starts there. */
+  #firstPage: PrefetchedPage | undefined
+
   constructor(
     p: ResolvedPipeline,
     session: DestinationSession,
     client: HttpClient,
     options: RunOptions,
+    firstPage?: PrefetchedPage,
   ) {
+    this.#firstPage = firstPage
     this.#p = p
     this.#session = session
     this.#client = client
@@ -304,6 +316,13 @@ class PipelineRun {
     // One commit may be in flight while the next batch is fetched and normalized: the
     // destination works in its own threads meanwhile. Commits still happen strictly in order.
     let inFlight: Promise<void> | undefined
+    const prefetched =
+      this.#firstPage?.resource === resource.name &&
+      plan.start === undefined &&
+      Object.keys(plan.query).length === 0
+        ? this.#firstPage.body
+        : undefined
+    this.#firstPage = undefined
     const pages = walkResource(
       this.#client,
       {
@@ -314,6 +333,7 @@ class PipelineRun {
       },
       plan.start,
       signal,
+      prefetched,
     )
     try {
       for await (const page of pages) {
@@ -527,6 +547,12 @@ function asThenaSyncError(error: unknown): ThenaSyncError {
 }
 
 const DAY_MS = 86_400_000
+
+/** A first page already fetched (by the preflight request). */
+interface PrefetchedPage {
+  readonly resource: string
+  readonly body: unknown
+}
 
 /** How one resource is walked in this run. */
 interface WalkPlan {

@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, figures printed. Never part of `npm test`. */
 import { duckdbBench } from './duckdb-bench.js'
+import { freshnessBench } from './freshness-bench.js'
 import { postgresBench } from './postgres-bench.js'
 import { simulatorBench } from './simulator-bench.js'
 
@@ -8,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   simulator: simulatorBench,
   duckdb: duckdbBench,
   postgres: postgresBench,
+  freshness: freshnessBench,
 }
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue

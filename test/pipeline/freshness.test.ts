@@ -109,6 +109,9 @@ for (const kind of DESTINATION_KINDS) {
       const again = await runPipeline(pipeline)
       expect(again.status).toBe('success')
       expect(s.counters.byRoute.requests).toBeLessThanOrEqual(state.lookback!.length + 1)
+      // The small lists are read once each: the preflight request is the first page of the first.
+      expect(s.counters.byRoute['sub-status']).toBe(1)
+      expect(s.counters.byRoute['custom-fields']).toBe(1)
       // And a window of 0 days re-reads only the last page.
       const narrow = await pipelineOn(s, {
         resources: { requests_v3: { enabled: false }, requests: { lookbackDays: 0 } },
