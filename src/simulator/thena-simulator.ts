@@ -41,6 +41,11 @@ export interface SimulatorCounters {
   records: number
   /** Faults fired, per kind. */
   faults: Record<FaultKind, number>
+  /** Requests accepted by the rate limit per window, keyed by the window's reset (UNIX s). */
+  acceptedPerWindow: Record<string, number>
+  /** Arrival time (epoch ms) of the first and the last API request; null before the first. */
+  firstRequestAt: number | null
+  lastRequestAt: number | null
 }
 
 /** A running simulator. */
@@ -78,6 +83,9 @@ const newCounters = (): SimulatorCounters => ({
   pages: 0,
   records: 0,
   faults: { serverError: 0, latency: 0, truncate: 0, drop: 0, duplicate: 0, insertWhilePaging: 0 },
+  acceptedPerWindow: {},
+  firstRequestAt: null,
+  lastRequestAt: null,
 })
 
 const REQUEST_LISTS = new Set(['/rest/v2/requests', '/rest/v2/requests/v3', '/v3/requests'])
@@ -190,6 +198,8 @@ class SimulatorHandler {
     if (url.pathname.startsWith('/__admin/')) return this.#admin(req, res, url)
     const c = this.counters
     c.requests++
+    c.lastRequestAt = Date.now()
+    c.firstRequestAt ??= c.lastRequestAt
     const route = matchRoute(url.pathname)
     const routeName = route?.name ?? 'unknown'
     c.byRoute[routeName] = (c.byRoute[routeName] ?? 0) + 1
@@ -208,7 +218,10 @@ class SimulatorHandler {
         headers['x-ratelimit-remaining'] = String(decision.remaining)
         headers['x-ratelimit-reset'] = String(decision.resetSeconds)
       }
-      if (!decision.allowed) {
+      if (decision.allowed) {
+        const key = String(decision.resetSeconds)
+        c.acceptedPerWindow[key] = (c.acceptedPerWindow[key] ?? 0) + 1
+      } else {
         c.rateLimited++
         if (rateLimit.retryAfter)
           headers['retry-after'] = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))

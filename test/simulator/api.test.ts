@@ -177,6 +177,11 @@ describe('simulator auth and rate limits', () => {
     expect(last!.headers['retry-after']).toBeUndefined()
     expect(JSON.parse(last!.text)).toEqual({ statusCode: 429, message: 'Too Many Requests' })
     expect(s.counters.rateLimited).toBe(2)
+    // Accepted requests are counted per window (keyed by its reset second), refused ones not.
+    expect(s.counters.acceptedPerWindow).toEqual({
+      [last!.headers['x-ratelimit-reset'] as string]: 5,
+    })
+    expect(s.counters.lastRequestAt! - s.counters.firstRequestAt!).toBeGreaterThanOrEqual(0)
   })
 
   it('the window resets at X-RateLimit-Reset', async () => {
