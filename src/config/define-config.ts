@@ -1,5 +1,6 @@
 import type { SourceDefinition } from '../extract/define-source.js'
 import type { PaginatorConfig } from '../http/paginator.js'
+import type { SchemaContract } from '../normalize/schema-contract.js'
 import type { EnvRef } from './env.js'
 
 /** A setting given directly or read from an environment variable at run time. */
@@ -22,6 +23,8 @@ export interface ResourceConfig {
    * documents no such filter, so `backfill` scans and filters client-side.
    */
   readonly backfillParams?: { readonly from?: string; readonly to?: string }
+  /** Schema contract for this resource, overriding the pipeline's. */
+  readonly contract?: Partial<SchemaContract>
 }
 
 /** When `schedule` runs a pipeline. */
@@ -65,6 +68,11 @@ export interface PipelineConfig {
   readonly http?: HttpConfig
   /** Pages committed per transaction. Default 25 (2500 records at the default page size). */
   readonly batchPages?: number
+  /**
+   * What to do with new fields and type changes: `evolve` (default), `freeze`, `discard_row`
+   * or `discard_value`, separately for `newColumns` and `typeChanges`; per resource overridable.
+   */
+  readonly contract?: Partial<SchemaContract>
   /** Cron schedule used by `thena-sync schedule`. */
   readonly schedule?: ScheduleConfig
 }

@@ -11,6 +11,8 @@ import type { Destination } from '../load/destination.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
 import { validate as isCron } from 'node-cron'
 import { isEnvRef } from './env.js'
+import { CONTRACT_MODES, EVOLVE } from '../normalize/schema-contract.js'
+import type { SchemaContract } from '../normalize/schema-contract.js'
 
 /** A resource with its paginator settled (defaults and overrides applied). */
 export interface ResolvedResource extends ResourceDefinition {
@@ -18,6 +20,7 @@ export interface ResolvedResource extends ResourceDefinition {
   /** Days of recent records `run` re-reads (only with `createdAtField`). */
   readonly lookbackDays: number
   readonly backfillParams: { readonly from?: string; readonly to?: string }
+  readonly contract: SchemaContract
 }
 
 /** A pipeline's schedule, settled. */
@@ -160,6 +163,10 @@ export function resolvePipeline(
       resolvedPaginator: parsed.data!,
       lookbackDays,
       backfillParams: override?.backfillParams ?? {},
+      contract: resolveContract(
+        { ...p.contract, ...override?.contract },
+        override?.contract ? `${at}.resources.${resource.name}.contract` : `${at}.contract`,
+      ),
     })
   }
   const schedule = resolveSchedule(p, at, env)
@@ -200,4 +207,17 @@ function resolveSchedule(p: PipelineConfig, at: string, env: NodeJS.ProcessEnv):
     )
   }
   return { ...(cron && { cron }), ...(reconcile && { reconcile }), timezone }
+}
+
+function resolveContract(input: Partial<SchemaContract>, field: string): SchemaContract {
+  for (const [key, mode] of Object.entries(input)) {
+    if (key !== 'newColumns' && key !== 'typeChanges')
+      fail(`${field}.${key}`, 'unknown setting; expected `newColumns` or `typeChanges`')
+    if (!(CONTRACT_MODES as readonly unknown[]).includes(mode))
+      fail(
+        `${field}.${key}`,
+        `expected one of ${CONTRACT_MODES.join(', ')}, got \`${String(mode)}\``,
+      )
+  }
+  return { ...EVOLVE, ...input }
 }

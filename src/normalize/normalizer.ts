@@ -3,6 +3,10 @@ import type { ResourceDefinition } from '../extract/define-source.js'
 import type { SchemaRegistry, TableState } from './schema-registry.js'
 import type { ColumnType, Row } from './table-schema.js'
 import { shapeOf } from './zod-shape.js'
+import { EVOLVE } from './schema-contract.js'
+import type { SchemaContract } from './schema-contract.js'
+import { pathKey } from './schema-registry.js'
+import { TerminalError } from '../errors.js'
 import type { Shape } from './zod-shape.js'
 
 /** A record that failed its contract: kept whole, with the reason, in `_thena_rejects`. */
@@ -74,11 +78,20 @@ export class Normalizer {
   readonly #shape: Shape
   readonly #root: TableState
   readonly #loadId: string
+  readonly #contract: SchemaContract
   #syncedAt: number
   #pending = new Map<string, Pending>()
   #rejects: Reject[] = []
+  /** `discard_value` notes about the record being flattened. */
+  #notes: string[] = []
 
-  constructor(registry: SchemaRegistry, resource: ResourceDefinition, loadId: string) {
+  constructor(
+    registry: SchemaRegistry,
+    resource: ResourceDefinition,
+    loadId: string,
+    contract: SchemaContract = EVOLVE,
+  ) {
+    this.#contract = contract
     this.#registry = registry
     this.#resource = resource
     this.#schema = resource.schema
@@ -127,7 +140,27 @@ export class Normalizer {
       _thena_deleted_at: null,
     }
     const children: [string, Row][] = []
-    this.#flatten(this.#root, root, rec, [], '', this.#shape, id!, id!, children)
+    this.#notes = []
+    try {
+      this.#flatten(this.#root, root, rec, [], '', this.#shape, id!, id!, children)
+    } catch (error) {
+      if (!(error instanceof DiscardRow)) throw error
+      this.#rejects.push({
+        resource: this.#resource.name,
+        recordId: id,
+        reason: `discard_row: ${error.message}`,
+        raw: JSON.stringify(record),
+      })
+      return
+    }
+    if (this.#notes.length > 0) {
+      this.#rejects.push({
+        resource: this.#resource.name,
+        recordId: id,
+        reason: `discard_value: ${this.#notes.join('; ')}`,
+        raw: JSON.stringify(record),
+      })
+    }
     // A record repeated in one batch (an API repeating a row across pages) is kept once: the last.
     this.#pending.delete(id!)
     this.#pending.set(id!, { root, children })
@@ -187,7 +220,13 @@ export class Normalizer {
             ? hint.element.kind === 'object'
             : value.length > 0 && value.every(isObject)
         if (objects) {
-          const child = this.#registry.childTable(table, [...prefix, key])
+          const arrayPath = [...prefix, key]
+          if (
+            !table.children.has(pathKey(arrayPath)) &&
+            !this.#allow('newColumns', `new array of objects \`${arrayPath.join('.')}\``)
+          )
+            continue
+          const child = this.#registry.childTable(table, arrayPath)
           const element = hint?.kind === 'array' ? hint.element : undefined
           for (let i = 0; i < value.length; i++) {
             const item = value[i]
@@ -238,8 +277,38 @@ export class Normalizer {
     let type: ColumnType
     if (!main && hint?.kind === 'scalar' && fits(hint.type, value)) type = hint.type
     else type = valueType(value)
+    if (main?.type !== type) {
+      const field = [...prefix, key].join('.')
+      const allowed = !main
+        ? this.#allow('newColumns', `new field \`${field}\` (${type})`)
+        : table.variants.has(`${keyStr}|${type}`) ||
+          this.#allow('typeChanges', `field \`${field}\` is ${main.type}, got ${type}`)
+      if (!allowed) return
+    }
     const column =
       main?.type === type ? main : this.#registry.column(table, [...prefix, key], type, keyStr)
     row[column.name] = convert(type, value)
   }
+
+  /**
+   * Applies the contract to a change the data asks for: true to make it; false to drop the
+   * value (noted); throws to drop the record (`discard_row`) or stop the run (`freeze`).
+   */
+  #allow(kind: keyof SchemaContract, what: string): boolean {
+    const mode = this.#contract[kind]
+    if (mode === 'evolve') return true
+    if (mode === 'discard_value') {
+      this.#notes.push(`${what}: value dropped`)
+      return false
+    }
+    if (mode === 'discard_row') throw new DiscardRow(what)
+    const setting = kind === 'newColumns' ? 'contract.newColumns' : 'contract.typeChanges'
+    throw new TerminalError(
+      'schema_frozen',
+      `${this.#resource.name}: ${what}, but the contract freezes ${kind === 'newColumns' ? 'new columns' : 'type changes'} (set ${setting} to 'evolve', 'discard_row' or 'discard_value' to let the run go on)`,
+    )
+  }
 }
+
+/** Thrown inside flattening when `discard_row` drops the record being flattened. */
+class DiscardRow extends Error {}

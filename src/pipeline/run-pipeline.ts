@@ -302,7 +302,7 @@ class PipelineRun {
   }
 
   async #syncResource(resource: ResolvedResource): Promise<void> {
-    const normalizer = new Normalizer(this.#registry, resource, this.loadId)
+    const normalizer = new Normalizer(this.#registry, resource, this.loadId, resource.contract)
     const plan = this.#plan(resource)
     const previous = this.#states.get(resource.name)
     let state: ResourceState = previous ?? { version: STATE_VERSION, records: 0 }
@@ -513,7 +513,12 @@ class PipelineRun {
       if (!normalizer)
         this.#dependentNormalizers.set(
           dep.resource,
-          (normalizer = new Normalizer(this.#registry, target, this.loadId)),
+          (normalizer = new Normalizer(
+            this.#registry,
+            target,
+            this.loadId,
+            this.#p.resources.find((r) => r.name === dep.resource)?.contract,
+          )),
         )
       const responses = await Promise.all(
         missing.map((id) =>
