@@ -17,6 +17,7 @@ import { demoCommand } from './demo-command.js'
 import { queryCommand } from './query-command.js'
 import { backfillCommand, reconcileCommand, runCommand } from './run-command.js'
 import { scheduleCommand } from './schedule-command.js'
+import { schemaCommand } from './schema-command.js'
 import { simulateCommand } from './simulate-command.js'
 import { statusCommand } from './status-command.js'
 
@@ -33,6 +34,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .addCommand(scheduleCommand(setExitCode))
     .addCommand(queryCommand())
     .addCommand(statusCommand())
+    .addCommand(schemaCommand())
     .addCommand(simulateCommand())
     .addCommand(demoCommand(setExitCode))
 }

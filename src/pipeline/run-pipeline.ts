@@ -94,7 +94,8 @@ export async function runPipeline(
     retries: client.stats.retries,
     rateLimited: client.stats.rateLimited,
     seconds: (Date.now() - started) / 1000,
-    error: asThenaSyncError(error),
+    // Stopped by SIGTERM/SIGINT before anything started: an interruption, not an error.
+    ...(!options.signal?.aborted && { error: asThenaSyncError(error) }),
   })
   // One request before the warehouse is written: a refused token writes nothing at all. Its
   // response is the first page of the first resource, and is used as such.

@@ -255,6 +255,19 @@ for (const kind of DESTINATION_KINDS) {
         expect(result.error?.code).toBe('pagination_loop')
       })
 
+      it('a run stopped (SIGTERM) before it started is interrupted, not failed, and writes nothing', async () => {
+        const s = await start({})
+        const pipeline = await pipelineOn(s)
+        const stop = new AbortController()
+        stop.abort()
+        const result = await runPipeline(pipeline, { signal: stop.signal })
+        expect(result.status).toBe('interrupted')
+        expect(result.error).toBeUndefined()
+        await expect(pipeline.destination.connect({ readOnly: true })).rejects.toMatchObject({
+          code: 'warehouse_missing',
+        })
+      })
+
       it('a refused token fails before anything is written', async () => {
         const s = await start({})
         const pipeline = await pipelineOn(s, { token: 'wrong-token' })

@@ -1,0 +1,74 @@
+import { Command } from 'commander'
+import { ConfigError } from '../errors.js'
+import { SCHEMA_HISTORY_TABLE } from '../load/system-tables.js'
+import { zodSource } from '../normalize/zod-source.js'
+import { selectPipeline } from './common.js'
+import type { PipelineFlags } from './common.js'
+import { formatRows } from './output.js'
+
+interface SchemaFlags extends PipelineFlags {
+  readonly resource?: string
+  readonly history?: boolean
+  readonly zod?: boolean
+}
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+/**
+ * `thena-sync schema`: the warehouse's tables with each column's source path (the mapping from
+ * API field to column), the history of changes, or the evolved schema as zod source.
+ */
+export function schemaCommand(): Command {
+  return new Command('schema')
+    .description('tables and the source path of each column; --history, or --zod source to pin')
+    .option('--resource <name>', 'only this resource and its child tables')
+    .option('--history', 'every table and column change, with the load that made it')
+    .option('--zod', 'print the evolved schema of each resource as zod source code')
+    .option('--pipeline <name>', 'whose warehouse (default: the first pipeline)')
+    .option('--config <path>', 'config file (default ./pipelines.config.ts)')
+    .action(async (flags: SchemaFlags) => {
+      const pipeline = await selectPipeline(flags)
+      const session = await pipeline.destination.connect({ readOnly: true })
+      try {
+        const all = await session.readTables()
+        const resources = [...new Set(all.map((t) => t.resource))]
+        if (flags.resource && !resources.includes(flags.resource))
+          throw new ConfigError(
+            `--resource: no table for \`${flags.resource}\` in the warehouse; loaded: ${resources.join(', ') || '(none)'}`,
+          )
+        const tables = all.filter((t) => !flags.resource || t.resource === flags.resource)
+        if (flags.zod) {
+          for (const root of tables.filter((t) => !t.parent)) console.log(zodSource(root, all))
+          return
+        }
+        if (flags.history) {
+          const where = flags.resource
+            ? ` WHERE resource = '${flags.resource.replace(/'/g, "''")}'`
+            : ''
+          const history = await session.query(
+            `SELECT ordinal, event, table_name, column_name, column_type, source_path, variant_of, load_id, recorded_at
+             FROM ${q(pipeline.dataset)}.${SCHEMA_HISTORY_TABLE.name}${where} ORDER BY ordinal`,
+          )
+          console.log(formatRows(history, 'table'))
+          return
+        }
+        for (const table of tables) {
+          const from = table.parent
+            ? `child of ${table.parent} (array ${table.arrayPath!.join('.')})`
+            : `resource ${table.resource}, key ${table.primaryKey}`
+          console.log(`\n${table.name}: ${from}`)
+          const rows = table.columns.map((c) => ({
+            column: c.name,
+            type: c.type,
+            source: c.path.length > 0 ? c.path.join('.') : '(thena-sync)',
+            variant_of: c.variantOf ?? '',
+          }))
+          console.log(
+            formatRows({ columns: ['column', 'type', 'source', 'variant_of'], rows }, 'table'),
+          )
+        }
+      } finally {
+        await session.close()
+      }
+    })
+}
