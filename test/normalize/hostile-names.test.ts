@@ -1,0 +1,95 @@
+/**
+ * Field names an API may send that are not SQL identifiers: keywords, quotes, spaces, dots,
+ * unicode, names over 63 bytes, and names that normalize to the same identifier. They must
+ * become safe, distinct, deterministic columns on every destination, mapped back to their path.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
+import { defineResource } from '../../src/extract/define-source.js'
+import type { DestinationSession } from '../../src/load/destination.js'
+import { Normalizer } from '../../src/normalize/normalizer.js'
+import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
+import { DESTINATION_KINDS } from '../helpers/destinations.js'
+
+const HOSTILE: Record<string, unknown> = {
+  id: 'rec-1',
+  select: 'a keyword',
+  'Order Total': 12.5,
+  'a"b': 'double quote',
+  "it's": 'single quote',
+  'a.b': 'a dot',
+  'naïve café': 'accents',
+  日本語: 'unicode',
+  '': 'empty',
+  '123abc': 'leading digit',
+  fooBar: 'camel',
+  foo_bar: 'snake (same identifier as fooBar)',
+  _thena_load_id: 'collides with a system column',
+  ['long_' + 'x'.repeat(70) + '_one']: 'long 1',
+  ['long_' + 'x'.repeat(70) + '_two']: 'long 2',
+  nested: { 'WHERE clause': true, 'semi;colon': 'sc' },
+}
+
+const resource = defineResource({
+  name: 'hostile',
+  path: '/hostile',
+  schema: z.looseObject({ id: z.string() }),
+  recordsPath: [],
+  primaryKey: 'id',
+  paginator: { type: 'cursor' },
+  sync: 'full',
+})
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`hostile field names into ${kind.name}`, () => {
+    let session: DestinationSession | undefined
+    afterEach(async () => {
+      await session?.close()
+      session = undefined
+    })
+
+    it('become safe, distinct, deterministic identifiers, and every value reads back by its path', async () => {
+      const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
+      const limit = destination.capabilities.maxIdentifierLength
+      const normalize = () => {
+        const registry = new SchemaRegistry(destination.capabilities)
+        const normalizer = new Normalizer(registry, resource, 'load-1')
+        normalizer.add(HOSTILE)
+        return { registry, batch: normalizer.take() }
+      }
+      const { registry, batch } = normalize()
+      const table = registry.table('hostile')!.schema
+      const names = table.columns.map((c) => c.name)
+      expect(new Set(names).size).toBe(names.length)
+      for (const name of names) {
+        expect(name).toMatch(/^[a-z_][a-z0-9_]*$/)
+        expect(Buffer.byteLength(name)).toBeLessThanOrEqual(limit)
+      }
+      // The same input maps to the same columns on every run.
+      expect(normalize().registry.table('hostile')!.schema.columns).toEqual(table.columns)
+      session = await destination.connect()
+      await session.prepare()
+      await session.transaction(async (tx) => {
+        await tx.applySchema(registry.takeChanges(), 'load-1')
+        await tx.merge(table, batch.rows.get('hostile')!)
+      })
+      const stored = (await session.readTables()).find((t) => t.name === 'hostile')!
+      const [row] = (await session.query('SELECT * FROM thena.hostile')).rows
+      const valueAt = (path: readonly string[]) => {
+        const column = stored.columns.find((c) => JSON.stringify(c.path) === JSON.stringify(path))
+        expect(column, `a column for ${JSON.stringify(path)}`).toBeDefined()
+        return row![column!.name]
+      }
+      for (const [key, value] of Object.entries(HOSTILE)) {
+        if (key === 'nested') continue
+        const got = valueAt([key])
+        expect(typeof value === 'number' ? Number(got) : got).toEqual(value)
+      }
+      expect(valueAt(['nested', 'WHERE clause'])).toBe(true)
+      expect(valueAt(['nested', 'semi;colon'])).toBe('sc')
+      // The system column keeps its meaning; the field of the same name got its own column.
+      expect(row!._thena_load_id).toBe('load-1')
+    })
+  })
+}
