@@ -143,6 +143,31 @@ for (const kind of DESTINATION_KINDS) {
       expect(n).toBe('0')
     })
 
+    it('a field that disappears leaves nulls; nulls in required fields and missing ids are quarantined', async () => {
+      const s = await start()
+      s.mutate({ op: 'addField', path: 'csat', type: 'integer' })
+      const pipeline = await pipelineOn(s, { resources: requestsOnly })
+      await runPipeline(pipeline)
+      s.mutate({ op: 'removeField', path: 'csat', fromIndex: 100 })
+      s.mutate({ op: 'changeFieldType', path: 'created_at', type: 'null', fromIndex: 110 })
+      s.mutate({ op: 'removeField', path: 'id', fromIndex: 115 })
+      const result = await runPipeline(pipeline, { mode: 'reconcile' })
+      expect(result.status).toBe('success')
+      expect(result.rejects).toBe(10)
+      const rows = await rowsOf(pipeline, 'SELECT id, csat FROM thena.requests ORDER BY id')
+      // 100-109 no longer send it; 110-119 were rejected this time and keep their last row.
+      expect(rows.filter((r) => r.csat === null)).toHaveLength(10)
+      const rejects = await rowsOf(
+        pipeline,
+        'SELECT record_id, reason FROM thena._thena_rejects ORDER BY reason, record_id',
+      )
+      // Every record the API returned is in its table or in the rejects table.
+      expect(rows.length - 10 + rejects.length).toBe(120)
+      expect(rejects.filter((r) => r.record_id === null)).toHaveLength(5)
+      expect(rejects.filter((r) => r.record_id === null)[0]!.reason).toContain('id:')
+      expect(rejects.filter((r) => r.record_id !== null)[0]!.reason).toContain('created_at:')
+    })
+
     it('a bad contract setting is a config error naming the field', async () => {
       const s = await start()
       await expect(pipelineOn(s, { contract: { newColumns: 'ignore' as never } })).rejects.toThrow(
