@@ -22,6 +22,38 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * From a second connection, terminates the run's backend whenever it is inside a batch
+ * transaction that has written something (streaming COPY data, or between two statements),
+ * at most `maxKills` times. `stop()` resolves to the number of kills.
+ */
+async function killMidBatch(database: string, maxKills: number) {
+  const admin = new pg.Client({ connectionString: inject('postgresUrl') })
+  await admin.connect()
+  let running = true
+  let killed = 0
+  const loop = (async () => {
+    while (running && killed < maxKills) {
+      const { rows } = await admin.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = 'thena-sync' AND backend_xid IS NOT NULL
+           AND (state = 'idle in transaction' OR query ILIKE 'COPY%')`,
+        [database],
+      )
+      killed += rows.filter((r) => r.ok).length
+      await sleep(2)
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      await admin.end()
+      return killed
+    },
+  }
+}
+
 describe('Postgres: faults', () => {
   it('a backend terminated mid-batch rolls the batch back, the commit is retried, and this run and the next are exact', async () => {
     const s = (sim = await startSimulator({
@@ -36,30 +68,10 @@ describe('Postgres: faults', () => {
       { batchPages: 1, resources: { requests_v3: { enabled: false } } },
       url,
     )
-    const admin = new pg.Client({ connectionString: inject('postgresUrl') })
-    await admin.connect()
-    let running = true
-    let killed = 0
-    // Kills only backends inside a batch transaction that has written something: streaming
-    // COPY data, or between two statements of the batch. Two kills: fewer than the commit's
-    // three attempts, so the run must recover by itself.
-    const killer = (async () => {
-      while (running && killed < 2) {
-        const { rows } = await admin.query<{ ok: boolean }>(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-           WHERE datname = $1 AND application_name = 'thena-sync' AND backend_xid IS NOT NULL
-             AND (state = 'idle in transaction' OR query ILIKE 'COPY%')`,
-          [database],
-        )
-        killed += rows.filter((r) => r.ok).length
-        await sleep(2)
-      }
-    })()
+    // Two kills: fewer than the commit's three attempts, so the run must recover by itself.
+    const killer = await killMidBatch(database, 2)
     const first = await runPipeline(pipeline)
-    running = false
-    await killer
-    await admin.end()
-    expect(killed).toBeGreaterThan(0)
+    expect(await killer.stop()).toBeGreaterThan(0)
     expect(first.error?.message).toBeUndefined()
     expect(first.status).toBe('success')
     await expectWarehouseEqualsTruth(pipeline, s)
@@ -73,24 +85,10 @@ describe('Postgres: faults', () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 600 }))
     const url = await createDatabase(inject('postgresUrl'))
     const pipeline = simulatorPipeline(s, { resources: { requests_v3: { enabled: false } } }, url)
-    const admin = new pg.Client({ connectionString: inject('postgresUrl') })
-    await admin.connect()
-    let running = true
     // Every attempt of the first batch is killed while it streams its rows.
-    const killer = (async () => {
-      while (running) {
-        await admin.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-           WHERE datname = $1 AND application_name = 'thena-sync' AND backend_xid IS NOT NULL
-             AND (state = 'idle in transaction' OR query ILIKE 'COPY%')`,
-          [new URL(url).pathname.slice(1)],
-        )
-      }
-    })()
+    const killer = await killMidBatch(new URL(url).pathname.slice(1), Infinity)
     const first = await runPipeline(pipeline)
-    running = false
-    await killer
-    await admin.end()
+    await killer.stop()
     expect(first.status).toBe('failed')
     expect(first.error?.code).toBe('destination_connection_lost')
     expect(first.error?.message).toMatch(/^the connection to Postgres at 127\.0\.0\.1:\d+ was lost/)

@@ -1,6 +1,7 @@
 import { expect } from 'vitest'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import type { Simulator } from '../../src/simulator/index.js'
+import type { ResourceState } from '../../src/state/pipeline-state.js'
 
 type Obj = Record<string, unknown>
 
@@ -9,6 +10,16 @@ export async function rowsOf(pipeline: ResolvedPipeline, sql: string): Promise<O
   const session = await pipeline.destination.connect()
   try {
     return [...(await session.query(sql)).rows]
+  } finally {
+    await session.close()
+  }
+}
+
+/** The committed state of every resource of the pipeline (opens and closes a session). */
+export async function stateOf(pipeline: ResolvedPipeline): Promise<Map<string, ResourceState>> {
+  const session = await pipeline.destination.connect({ readOnly: true })
+  try {
+    return await session.readState(pipeline.name)
   } finally {
     await session.close()
   }

@@ -9,7 +9,7 @@ import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { simulatorPipeline } from '../helpers/pipeline.js'
-import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
+import { expectWarehouseEqualsTruth, rowsOf, stateOf } from '../helpers/truth.js'
 
 let sim: Simulator | undefined
 afterEach(async () => {
@@ -101,9 +101,7 @@ for (const kind of DESTINATION_KINDS) {
       const s = await start()
       const pipeline = await pipelineOn(s, requestsOnly)
       await runPipeline(pipeline)
-      const session = await pipeline.destination.connect({ readOnly: true })
-      const state = (await session.readState(pipeline.name)).get('requests')!
-      await session.close()
+      const state = (await stateOf(pipeline)).get('requests')!
       expect(state.lookback!.length).toBeGreaterThanOrEqual(2)
       s.resetCounters()
       const again = await runPipeline(pipeline)
@@ -166,15 +164,7 @@ for (const kind of DESTINATION_KINDS) {
       const s = await start()
       const pipeline = await pipelineOn(s, requestsOnly)
       await runPipeline(pipeline)
-      const readState = async () => {
-        const session = await pipeline.destination.connect({ readOnly: true })
-        try {
-          return await session.readState(pipeline.name)
-        } finally {
-          await session.close()
-        }
-      }
-      const before = await readState()
+      const before = await stateOf(pipeline)
       const from = new Date(Date.now() - 80 * DAY)
       const to = new Date(Date.now() - 60 * DAY)
       const inside = s.mutate({
@@ -202,7 +192,7 @@ for (const kind of DESTINATION_KINDS) {
       )
       expect(rows.map((r) => r.id)).toEqual([...inside].sort())
       expect(outside.every((id) => !rows.some((r) => r.id === id))).toBe(true)
-      expect(await readState()).toEqual(before)
+      expect(await stateOf(pipeline)).toEqual(before)
       const [load] = await rowsOf(
         pipeline,
         `SELECT command, records FROM thena._thena_loads WHERE load_id = '${result.loadId}'`,
