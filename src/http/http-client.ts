@@ -143,12 +143,14 @@ export class HttpClient {
       if (status >= 200 && status < 300) {
         try {
           return { status, body: JSON.parse(text) as unknown }
-        } catch {
-          failures = await this.#backoffOrThrow(
-            failures,
-            label,
-            `the body is not valid JSON (${text.length} bytes)`,
-          )
+        } catch (error) {
+          const reason = `the body is not valid JSON (${text.length} bytes: ${(error as Error).message})`
+          if (failures >= this.#options.maxRetries)
+            throw new InvalidBodyError(
+              `${label} failed after ${failures + 1} attempts: ${reason}`,
+              text,
+            )
+          failures = await this.#backoffOrThrow(failures, label, reason)
           continue
         }
       }
@@ -226,3 +228,14 @@ function describeNetworkError(error: unknown): string {
 }
 
 const excerpt = (text: string) => text.replace(/\s+/g, ' ').slice(0, 200)
+
+/** A page whose body stayed invalid JSON through every retry; it carries the last body. */
+export class InvalidBodyError extends TransientError {
+  constructor(
+    message: string,
+    /** The body as received, for the rejects table. */
+    readonly body: string,
+  ) {
+    super('http_invalid_json', message)
+  }
+}

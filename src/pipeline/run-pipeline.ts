@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
 import { walkResource } from '../extract/walk-resource.js'
-import { HttpClient } from '../http/http-client.js'
+import { HttpClient, InvalidBodyError } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, valueAt } from '../http/paginator.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
@@ -433,9 +433,26 @@ class PipelineRun {
     } catch (error) {
       // The commit in flight must settle before anything else uses the connection.
       await inFlight?.catch(() => undefined)
+      // Nothing is dropped silently: a page that never parsed is kept in the rejects table.
+      if (error instanceof InvalidBodyError) await this.#quarantinePage(resource, error)
       throw error
     }
     this.#results.push(result)
+  }
+
+  async #quarantinePage(resource: ResolvedResource, error: InvalidBodyError): Promise<void> {
+    const reject = {
+      resource: resource.name,
+      recordId: null,
+      reason: error.message,
+      raw: error.body,
+    }
+    await retryTransient(() =>
+      this.#session.transaction((tx) => tx.writeRejects(this.loadId, [reject])),
+    ).then(
+      () => void this.#rejects++,
+      () => undefined,
+    )
   }
 
   /** Ids seen by a reconcile scan, per resource (undefined when not reconciling). */

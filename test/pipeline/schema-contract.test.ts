@@ -3,7 +3,10 @@
  * discard_value, discard_row and freeze, for new fields and for type changes, mid-run and
  * between runs.
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
@@ -166,6 +169,56 @@ for (const kind of DESTINATION_KINDS) {
       expect(rejects.filter((r) => r.record_id === null)).toHaveLength(5)
       expect(rejects.filter((r) => r.record_id === null)[0]!.reason).toContain('id:')
       expect(rejects.filter((r) => r.record_id !== null)[0]!.reason).toContain('created_at:')
+    })
+
+    it('a page that never parses is kept whole in the rejects table, and the run fails clearly', async () => {
+      // A stand-in API whose request list answers with truncated JSON every time.
+      const broken = '{"data": {"results": [{"id": "r1", "status": "open"}, {"id": "r2", "sta'
+      const server = createServer((req, res) => {
+        res.setHeader('content-type', 'application/json')
+        if (req.url!.startsWith('/rest/v2/requests/sub-status')) return res.end('[]')
+        if (req.url!.startsWith('/rest/v2/requests?') || req.url === '/rest/v2/requests')
+          return res.end(broken)
+        res.end('{"data": []}')
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      try {
+        const { port } = server.address() as AddressInfo
+        const pipeline = resolvePipeline(
+          {
+            pipelines: {
+              thena: {
+                token: 'tok',
+                baseUrl: `http://127.0.0.1:${port}`,
+                destination: await kind.freshUrl(),
+                http: { maxRetries: 1, backoffMs: 1 },
+                resources: requestsOnly,
+              },
+            },
+          },
+          'thena',
+          {},
+        )
+        const result = await runPipeline(pipeline)
+        expect(result.status).toBe('failed')
+        expect(result.error?.code).toBe('http_invalid_json')
+        expect(result.error?.message).toMatch(/failed after 2 attempts: the body is not valid JSON/)
+        const rejects = await rowsOf(
+          pipeline,
+          'SELECT resource, record_id, reason, raw_json FROM thena._thena_rejects',
+        )
+        expect(rejects).toEqual([
+          {
+            resource: 'requests',
+            record_id: null,
+            reason: result.error!.message,
+            raw_json: broken,
+          },
+        ])
+        expect(result.rejects).toBe(1)
+      } finally {
+        server.close()
+      }
     })
 
     it('a bad contract setting is a config error naming the field', async () => {
