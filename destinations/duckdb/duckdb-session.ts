@@ -89,6 +89,9 @@ export class DuckDbSession implements DestinationSession {
     for (const table of SYSTEM_TABLES) {
       const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${DUCKDB_TYPE_NAMES[c.type]}`)
       await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t(table.name)} (${columns.join(', ')})`)
+      // Files from an older version get the columns added since (always at the end).
+      for (const column of columns)
+        await this.#run(`ALTER TABLE ${this.#t(table.name)} ADD COLUMN IF NOT EXISTS ${column}`)
     }
   }
 

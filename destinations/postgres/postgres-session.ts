@@ -127,6 +127,11 @@ export class PostgresSession implements DestinationSession {
           )
         }
         await create.execute()
+        // Warehouses from an older version get the columns added since (always at the end).
+        for (const column of table.columns)
+          await sql`ALTER TABLE ${sql.raw(this.#t(table.name))} ADD COLUMN IF NOT EXISTS ${sql.ref(column.name)} ${columnType(column)}`.execute(
+            this.#db,
+          )
       }
     })
   }

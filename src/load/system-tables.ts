@@ -18,7 +18,11 @@ export interface SystemTable {
 
 const col = (name: string, type: ColumnType): ColumnSchema => ({ name, type, path: [] })
 
-/** One row per run: what it did and how it ended. */
+/**
+ * One row per run: what it did and how it ended. A `running` row is also the run's lock record:
+ * `heartbeat_at` moves at every commit, and the next run that holds the pipeline's lock marks a
+ * `running` row left by a dead process `aborted` (stale takeover).
+ */
 export const LOADS_TABLE: SystemTable = {
   name: '_thena_loads',
   key: ['load_id'],
@@ -35,6 +39,7 @@ export const LOADS_TABLE: SystemTable = {
     col('retries', 'bigint'),
     col('rate_limited', 'bigint'),
     col('error', 'text'),
+    col('heartbeat_at', 'timestamp'),
   ],
 }
 
@@ -175,6 +180,7 @@ export const loadRow = (load: LoadRecord): Row => ({
   retries: load.retries,
   rate_limited: load.rateLimited,
   error: load.error ?? null,
+  heartbeat_at: Date.now(),
 })
 
 /** The `_thena_rejects` rows of a batch's rejects. */

@@ -137,6 +137,12 @@ for (const kind of DESTINATION_KINDS) {
       expect(loads.find((l) => l.status === 'running')).toBeUndefined()
       // The kills did land mid-run: those runs were left `running` and are now marked aborted.
       expect(Number(loads.find((l) => l.status === 'aborted')?.n ?? 0)).toBeGreaterThanOrEqual(3)
+      // Their lock rows had a heartbeat from their last commit, and were taken over.
+      const [beats] = await rowsOf(
+        pipeline,
+        `SELECT count(*) AS n FROM thena._thena_loads WHERE status = 'aborted' AND heartbeat_at >= started_at`,
+      )
+      expect(Number(beats!.n)).toBeGreaterThanOrEqual(3)
     }, 120_000)
 
     it('SIGTERM finishes the current batch, commits, and exits 130; the next run completes', async () => {

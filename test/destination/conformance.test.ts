@@ -414,6 +414,15 @@ for (const kind of DESTINATION_KINDS) {
         { load_id: 'dead', status: 'aborted', records: '0' },
         { load_id: 'live', status: 'success', records: '5' },
       ])
+      // Every write of a load row is a heartbeat: the live one beat after the dead one.
+      const beats = await rows(
+        s,
+        'SELECT load_id, heartbeat_at FROM thena._thena_loads ORDER BY load_id',
+      )
+      expect(epochMs(beats[1]!.heartbeat_at)!).toBeGreaterThanOrEqual(
+        epochMs(beats[0]!.heartbeat_at)!,
+      )
+      expect(epochMs(beats[0]!.heartbeat_at)).toBeGreaterThan(Date.UTC(2026, 0, 1))
       expect(await rows(s, 'SELECT record_id, reason, raw_json FROM thena._thena_rejects')).toEqual(
         [{ record_id: 'r1', reason: 'id: expected string', raw_json: '{"id":1,"t":"\\t\\n"}' }],
       )

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import type { ProgressEvent } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
@@ -162,7 +163,7 @@ for (const kind of DESTINATION_KINDS) {
 
     it('backfill reloads a created-at range, stops after it, and leaves the cursor alone', async () => {
       const s = await start()
-      const pipeline = await pipelineOn(s, requestsOnly)
+      const pipeline = await pipelineOn(s, { ...requestsOnly, batchPages: 1 })
       await runPipeline(pipeline)
       const before = await stateOf(pipeline)
       const from = new Date(Date.now() - 80 * DAY)
@@ -181,8 +182,17 @@ for (const kind of DESTINATION_KINDS) {
         set: { status: 'not-backfilled' },
       }).ids
       s.resetCounters()
-      const result = await runPipeline(pipeline, { mode: 'backfill', range: { from, to } })
+      const progress: ProgressEvent[] = []
+      const result = await runPipeline(pipeline, {
+        mode: 'backfill',
+        range: { from, to },
+        onProgress: (e) => progress.push(e),
+      })
       expect(result.status).toBe('success')
+      // Progress shows records, pages and an ETA computed from the creation times seen.
+      const requestsProgress = progress.filter((e) => e.resource === 'requests')
+      expect(requestsProgress.at(-1)).toMatchObject({ done: true, pages: expect.any(Number) })
+      expect(requestsProgress.some((e) => typeof e.etaSeconds === 'number')).toBe(true)
       // Oldest first: the walk ends at the first page past `to` (5 pages of 10; one more may
       // have been prefetched).
       expect(s.counters.byRoute.requests).toBeLessThanOrEqual(6)
