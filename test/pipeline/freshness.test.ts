@@ -2,14 +2,18 @@
  * Freshness across runs, on every destination: the lookback re-scan of `run`, `reconcile` with
  * soft deletes, and `backfill` of a date range, with the simulator changing between runs.
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import type { ProgressEvent } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
-import { simulatorPipeline } from '../helpers/pipeline.js'
+import { simulatorPipeline, tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf, stateOf } from '../helpers/truth.js'
 
 let sim: Simulator | undefined
@@ -213,3 +217,72 @@ for (const kind of DESTINATION_KINDS) {
     })
   })
 }
+
+describe('backfill date parameters', () => {
+  it('are sent where the resource config names them, and records are still filtered client-side', async () => {
+    const queries: URLSearchParams[] = []
+    const record = (id: string, created: string) => ({
+      id,
+      created_at: created,
+      updated_at: created,
+      sla_metrics: {},
+      custom_fields: [],
+    })
+    const server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      res.setHeader('content-type', 'application/json')
+      if (url.pathname === '/rest/v2/requests/sub-status') return res.end('[]')
+      if (url.pathname === '/rest/v2/requests') {
+        queries.push(url.searchParams)
+        // This stand-in ignores the filter: the client must still keep only the range.
+        return res.end(
+          JSON.stringify({
+            data: {
+              results: [
+                record('a', '2026-01-01T00:00:00Z'),
+                record('b', '2026-02-10T00:00:00Z'),
+                record('c', '2026-03-20T00:00:00Z'),
+              ],
+            },
+          }),
+        )
+      }
+      res.end('{"data": []}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const pipeline = resolvePipeline(
+        {
+          pipelines: {
+            thena: {
+              token: 'tok',
+              baseUrl: `http://127.0.0.1:${port}`,
+              destination: `duckdb:${join(tempDir(), 'w.duckdb')}`,
+              resources: {
+                requests_v3: { enabled: false },
+                requests: { backfillParams: { from: 'created_after', to: 'created_before' } },
+              },
+            },
+          },
+        },
+        'thena',
+        {},
+      )
+      const from = new Date('2026-02-01T00:00:00Z')
+      const to = new Date('2026-03-01T00:00:00Z')
+      const result = await runPipeline(pipeline, {
+        mode: 'backfill',
+        resources: ['requests'],
+        range: { from, to },
+      })
+      expect(result.error?.message).toBeUndefined()
+      expect(queries[0]!.get('created_after')).toBe(from.toISOString())
+      expect(queries[0]!.get('created_before')).toBe(to.toISOString())
+      const rows = await rowsOf(pipeline, 'SELECT id FROM thena.requests')
+      expect(rows).toEqual([{ id: 'b' }])
+    } finally {
+      server.close()
+    }
+  })
+})
