@@ -241,11 +241,21 @@ class PipelineRun {
           await tx.writeLoad(this.#load('running'))
         }),
       )
+      // A page that never parses stops its own resource only (it is quarantined, and the walk
+      // cannot go past a cursor it cannot read); the other resources still load, then the run
+      // reports the failure and a reconcile deletes nothing.
+      let unreadable: InvalidBodyError | undefined
       for (const resource of this.#p.resources) {
         if (this.#options.signal?.aborted) break
         if (this.#options.resources && !this.#options.resources.includes(resource.name)) continue
-        await this.#syncResource(resource)
+        try {
+          await this.#syncResource(resource)
+        } catch (error) {
+          if (!(error instanceof InvalidBodyError)) throw error
+          unreadable ??= error
+        }
       }
+      if (unreadable) throw unreadable
       if (this.#options.mode === 'reconcile' && !this.#options.signal?.aborted)
         await this.#markDeleted()
     } catch (error) {

@@ -171,7 +171,7 @@ for (const kind of DESTINATION_KINDS) {
       expect(rejects.filter((r) => r.record_id !== null)[0]!.reason).toContain('created_at:')
     })
 
-    it('a page that never parses is kept whole in the rejects table, and the run fails clearly', async () => {
+    it('a page that never parses is kept whole in the rejects table; the other resources still load; the run fails clearly', async () => {
       // A stand-in API whose request list answers with truncated JSON every time.
       const broken = '{"data": {"results": [{"id": "r1", "status": "open"}, {"id": "r2", "sta'
       const server = createServer((req, res) => {
@@ -179,6 +179,20 @@ for (const kind of DESTINATION_KINDS) {
         if (req.url!.startsWith('/rest/v2/requests/sub-status')) return res.end('[]')
         if (req.url!.startsWith('/rest/v2/requests?') || req.url === '/rest/v2/requests')
           return res.end(broken)
+        if (req.url!.startsWith('/rest/v2/requests/v3'))
+          return res.end(
+            JSON.stringify({
+              data: {
+                results: [
+                  {
+                    id: 'v3-1',
+                    created_at: '2026-01-01T00:00:00Z',
+                    updated_at: '2026-01-01T00:00:00Z',
+                  },
+                ],
+              },
+            }),
+          )
         res.end('{"data": []}')
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -192,7 +206,6 @@ for (const kind of DESTINATION_KINDS) {
                 baseUrl: `http://127.0.0.1:${port}`,
                 destination: await kind.freshUrl(),
                 http: { maxRetries: 1, backoffMs: 1 },
-                resources: requestsOnly,
               },
             },
           },
@@ -216,6 +229,8 @@ for (const kind of DESTINATION_KINDS) {
           },
         ])
         expect(result.rejects).toBe(1)
+        // requests_v3 comes after requests, and still loaded.
+        expect(await rowsOf(pipeline, 'SELECT id FROM thena.requests_v3')).toEqual([{ id: 'v3-1' }])
       } finally {
         server.close()
       }
