@@ -10,7 +10,11 @@ import { defineResource } from '../../src/extract/define-source.js'
 import type { DestinationSession } from '../../src/load/destination.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import { startSimulator } from '../../src/simulator/index.js'
+import type { Simulator } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { simulatorPipeline } from '../helpers/pipeline.js'
 
 const HOSTILE: Record<string, unknown> = {
   id: 'rec-1',
@@ -90,6 +94,53 @@ for (const kind of DESTINATION_KINDS) {
       expect(valueAt(['nested', 'semi;colon'])).toBe('sc')
       // The system column keeps its meaning; the field of the same name got its own column.
       expect(row!._thena_load_id).toBe('load-1')
+    })
+  })
+}
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`hostile field names from the API, mid-run, into ${kind.name}`, () => {
+    let sim: Simulator | undefined
+    afterEach(async () => {
+      await sim?.stop()
+      sim = undefined
+    })
+
+    it('land as safe columns whose source paths map back to the fields', async () => {
+      const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
+      const fields = [
+        'select',
+        'Order Total',
+        'naïve café',
+        `long_${'y'.repeat(80)}`,
+        'it\'s "quoted"',
+      ]
+      // From the middle of the first run on: each field appears part-way through the walk.
+      for (const [i, field] of fields.entries())
+        s.mutate({ op: 'addField', path: field, type: 'string', fromIndex: 100 + 20 * i })
+      const pipeline = simulatorPipeline(
+        s,
+        { batchPages: 1, resources: { requests_v3: { enabled: false } } },
+        await kind.freshUrl(),
+      )
+      const result = await runPipeline(pipeline)
+      expect(result.error?.message).toBeUndefined()
+      const session = await pipeline.destination.connect({ readOnly: true })
+      try {
+        const table = (await session.readTables()).find((t) => t.name === 'requests')!
+        const truth = new Map([...s.truth.requests()].map((r) => [r.id as string, r]))
+        for (const field of fields) {
+          const column = table.columns.find((c) => c.path.length === 1 && c.path[0] === field)
+          expect(column, field).toBeDefined()
+          const { rows } = await session.query(
+            `SELECT id, "${column!.name}" AS v FROM thena.requests WHERE "${column!.name}" IS NOT NULL`,
+          )
+          expect(rows.length).toBeGreaterThan(0)
+          for (const row of rows) expect(row.v).toBe(truth.get(row.id as string)![field])
+        }
+      } finally {
+        await session.close()
+      }
     })
   })
 }
