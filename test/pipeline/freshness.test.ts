@@ -2,8 +2,6 @@
  * Freshness across runs, on every destination: the lookback re-scan of `run`, `reconcile` with
  * soft deletes, and `backfill` of a date range, with the simulator changing between runs.
  */
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
@@ -13,6 +11,7 @@ import type { ProgressEvent } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { startStandInApi } from '../helpers/http.js'
 import { simulatorPipeline, tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf, stateOf } from '../helpers/truth.js'
 
@@ -228,36 +227,31 @@ describe('backfill date parameters', () => {
       sla_metrics: {},
       custom_fields: [],
     })
-    const server = createServer((req, res) => {
-      const url = new URL(req.url!, 'http://x')
-      res.setHeader('content-type', 'application/json')
-      if (url.pathname === '/rest/v2/requests/sub-status') return res.end('[]')
-      if (url.pathname === '/rest/v2/requests') {
-        queries.push(url.searchParams)
-        // This stand-in ignores the filter: the client must still keep only the range.
-        return res.end(
-          JSON.stringify({
-            data: {
-              results: [
-                record('a', '2026-01-01T00:00:00Z'),
-                record('b', '2026-02-10T00:00:00Z'),
-                record('c', '2026-03-20T00:00:00Z'),
-              ],
-            },
-          }),
-        )
-      }
-      res.end('{"data": []}')
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    // This stand-in ignores the filter: the client must still keep only the range.
+    const api = await startStandInApi(
+      {
+        '/rest/v2/requests/sub-status': '[]',
+        '/rest/v2/requests': {
+          data: {
+            results: [
+              record('a', '2026-01-01T00:00:00Z'),
+              record('b', '2026-02-10T00:00:00Z'),
+              record('c', '2026-03-20T00:00:00Z'),
+            ],
+          },
+        },
+      },
+      (url) => {
+        if (url.pathname === '/rest/v2/requests') queries.push(url.searchParams)
+      },
+    )
     try {
-      const { port } = server.address() as AddressInfo
       const pipeline = resolvePipeline(
         {
           pipelines: {
             thena: {
               token: 'tok',
-              baseUrl: `http://127.0.0.1:${port}`,
+              baseUrl: api.url,
               destination: `duckdb:${join(tempDir(), 'w.duckdb')}`,
               resources: {
                 requests_v3: { enabled: false },
@@ -282,7 +276,7 @@ describe('backfill date parameters', () => {
       const rows = await rowsOf(pipeline, 'SELECT id FROM thena.requests')
       expect(rows).toEqual([{ id: 'b' }])
     } finally {
-      server.close()
+      api.close()
     }
   })
 })

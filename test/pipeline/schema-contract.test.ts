@@ -3,8 +3,6 @@
  * discard_value, discard_row and freeze, for new fields and for type changes, mid-run and
  * between runs.
  */
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { PipelineConfig } from '../../src/config/define-config.js'
@@ -12,6 +10,7 @@ import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { startStandInApi } from '../helpers/http.js'
 import { simulatorPipeline } from '../helpers/pipeline.js'
 import { rowsOf } from '../helpers/truth.js'
 
@@ -174,36 +173,28 @@ for (const kind of DESTINATION_KINDS) {
     it('a page that never parses is kept whole in the rejects table; the other resources still load; the run fails clearly', async () => {
       // A stand-in API whose request list answers with truncated JSON every time.
       const broken = '{"data": {"results": [{"id": "r1", "status": "open"}, {"id": "r2", "sta'
-      const server = createServer((req, res) => {
-        res.setHeader('content-type', 'application/json')
-        if (req.url!.startsWith('/rest/v2/requests/sub-status')) return res.end('[]')
-        if (req.url!.startsWith('/rest/v2/requests?') || req.url === '/rest/v2/requests')
-          return res.end(broken)
-        if (req.url!.startsWith('/rest/v2/requests/v3'))
-          return res.end(
-            JSON.stringify({
-              data: {
-                results: [
-                  {
-                    id: 'v3-1',
-                    created_at: '2026-01-01T00:00:00Z',
-                    updated_at: '2026-01-01T00:00:00Z',
-                  },
-                ],
+      const api = await startStandInApi({
+        '/rest/v2/requests/sub-status': '[]',
+        '/rest/v2/requests': broken,
+        '/rest/v2/requests/v3': {
+          data: {
+            results: [
+              {
+                id: 'v3-1',
+                created_at: '2026-01-01T00:00:00Z',
+                updated_at: '2026-01-01T00:00:00Z',
               },
-            }),
-          )
-        res.end('{"data": []}')
+            ],
+          },
+        },
       })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       try {
-        const { port } = server.address() as AddressInfo
         const pipeline = resolvePipeline(
           {
             pipelines: {
               thena: {
                 token: 'tok',
-                baseUrl: `http://127.0.0.1:${port}`,
+                baseUrl: api.url,
                 destination: await kind.freshUrl(),
                 http: { maxRetries: 1, backoffMs: 1 },
               },
@@ -232,7 +223,7 @@ for (const kind of DESTINATION_KINDS) {
         // requests_v3 comes after requests, and still loaded.
         expect(await rowsOf(pipeline, 'SELECT id FROM thena.requests_v3')).toEqual([{ id: 'v3-1' }])
       } finally {
-        server.close()
+        api.close()
       }
     })
 
