@@ -33,6 +33,19 @@ describe('thena-sync schedule (CLI)', () => {
     expect(bad.stderr.trim()).toMatch(
       /^thena-sync: pipelines\.thena\.schedule\.cron: `61 \* \* \* \*`/,
     )
+    const zone = await runCli(['schedule'], {
+      cwd: dir,
+      env: {
+        THENA_API_TOKEN: s.token,
+        THENA_BASE_URL: s.url,
+        THENA_SCHEDULE: '0 3 * * *',
+        THENA_SCHEDULE_TIMEZONE: 'Mars/Olympus',
+      },
+    })
+    expect(zone.code).toBe(2)
+    expect(zone.stderr.trim()).toBe(
+      'thena-sync: pipelines.thena.schedule.timezone: `Mars/Olympus` is not an IANA time zone, e.g. `Europe/Berlin`',
+    )
   })
 })
 
