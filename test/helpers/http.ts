@@ -26,6 +26,8 @@ export async function getJson<T = unknown>(base: string, path: string, token?: s
 /** A minimal stand-in for the API, for shapes the simulator never serves (e.g. broken JSON). */
 export interface StandInApi {
   readonly url: string
+  /** Any token is accepted; this is the one to configure. */
+  readonly token: string
   close(): void
 }
 
@@ -48,5 +50,5 @@ export async function startStandInApi(
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() }
+  return { url: `http://127.0.0.1:${port}`, token: 'stand-in-token', close: () => server.close() }
 }

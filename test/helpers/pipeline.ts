@@ -9,9 +9,9 @@ import type { Simulator } from '../../src/simulator/index.js'
 /** A fresh directory for a test's DuckDB file. */
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'thena-sync-test-'))
 
-/** A pipeline reading from a simulator into `destination` (default: a new DuckDB file). */
+/** A pipeline reading from a simulator (or any API with a URL and token) into `destination` (default: a new DuckDB file). */
 export function simulatorPipeline(
-  sim: Simulator,
+  sim: Pick<Simulator, 'url' | 'token'>,
   overrides: Partial<PipelineConfig> = {},
   destination = `duckdb:${join(tempDir(), 'thena.duckdb')}`,
 ): ResolvedPipeline {

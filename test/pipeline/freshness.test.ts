@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import type { ProgressEvent } from '../../src/pipeline/run-pipeline.js'
@@ -246,22 +245,15 @@ describe('backfill date parameters', () => {
       },
     )
     try {
-      const pipeline = resolvePipeline(
+      const pipeline = simulatorPipeline(
+        api,
         {
-          pipelines: {
-            thena: {
-              token: 'tok',
-              baseUrl: api.url,
-              destination: `duckdb:${join(tempDir(), 'w.duckdb')}`,
-              resources: {
-                requests_v3: { enabled: false },
-                requests: { backfillParams: { from: 'created_after', to: 'created_before' } },
-              },
-            },
+          resources: {
+            requests_v3: { enabled: false },
+            requests: { backfillParams: { from: 'created_after', to: 'created_before' } },
           },
         },
-        'thena',
-        {},
+        `duckdb:${join(tempDir(), 'w.duckdb')}`,
       )
       const from = new Date('2026-02-01T00:00:00Z')
       const to = new Date('2026-03-01T00:00:00Z')

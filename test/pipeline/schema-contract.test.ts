@@ -4,7 +4,6 @@
  * between runs.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
@@ -189,19 +188,10 @@ for (const kind of DESTINATION_KINDS) {
         },
       })
       try {
-        const pipeline = resolvePipeline(
-          {
-            pipelines: {
-              thena: {
-                token: 'tok',
-                baseUrl: api.url,
-                destination: await kind.freshUrl(),
-                http: { maxRetries: 1, backoffMs: 1 },
-              },
-            },
-          },
-          'thena',
-          {},
+        const pipeline = simulatorPipeline(
+          api,
+          { http: { maxRetries: 1, backoffMs: 1 } },
+          await kind.freshUrl(),
         )
         const result = await runPipeline(pipeline)
         expect(result.status).toBe('failed')
