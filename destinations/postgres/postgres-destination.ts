@@ -1,4 +1,3 @@
-import pg from 'pg'
 import { TerminalError } from '../../src/errors.js'
 import type {
   ConnectOptions,
@@ -7,7 +6,7 @@ import type {
   DestinationSession,
 } from '../../src/load/destination.js'
 import type { PostgresConfig } from './postgres-config.js'
-import { PostgresSession, toThenaSyncError } from './postgres-session.js'
+import type * as SessionModuleNamespace from './postgres-session.js'
 import { POSTGRES_TYPE_NAMES } from './postgres-type-mapper.js'
 
 export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
@@ -15,22 +14,6 @@ export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
   maxIdentifierLength: 63,
   typeNames: POSTGRES_TYPE_NAMES,
   transactionalDdl: true,
-}
-
-// Timestamps and JSON come back as Postgres prints them (UTC, JSON text), as DuckDB does, so
-// that `query` output looks the same on both; other types use pg's usual parsers.
-const RAW_TEXT_TYPES = new Set([
-  pg.types.builtins.DATE,
-  pg.types.builtins.TIMESTAMP,
-  pg.types.builtins.TIMESTAMPTZ,
-  pg.types.builtins.JSON,
-  pg.types.builtins.JSONB,
-])
-const typeParsers = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    RAW_TEXT_TYPES.has(oid)
-      ? (value: string) => value
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 }
 
 /** A Postgres database; everything lands in one schema. Selected by a `postgres://` URL. */
@@ -57,25 +40,17 @@ export class PostgresDestination implements Destination {
     return `${this.#url.hostname}:${this.#url.port || '5432'}`
   }
 
-  async #open(readOnly: boolean): Promise<pg.Client> {
-    const client = new pg.Client({
-      connectionString: this.#config.url,
-      application_name: this.#config.applicationName,
-      connectionTimeoutMillis: 15_000,
-      types: typeParsers,
-    })
-    // Without a listener, a server-side disconnect while idle would crash the process; the
-    // session notices the broken connection on its next statement instead.
-    client.on('error', () => undefined)
-    try {
-      await client.connect()
-      await client.query(`SET TIME ZONE 'UTC'`)
-      if (readOnly) await client.query('SET default_transaction_read_only = on')
-    } catch (error) {
-      await client.end().catch(() => undefined)
-      throw toThenaSyncError(error, 'connect', this.#where)
-    }
-    return client
+  async #open(readOnly: boolean): Promise<PostgresClient> {
+    const session = await loadSession()
+    return session.openClient(
+      {
+        connectionString: this.#config.url,
+        application_name: this.#config.applicationName,
+        connectionTimeoutMillis: 15_000,
+      },
+      readOnly,
+      this.#where,
+    )
   }
 
   async connect(options: ConnectOptions = {}): Promise<DestinationSession> {
@@ -94,6 +69,13 @@ export class PostgresDestination implements Destination {
         )
       }
     }
+    const { PostgresSession } = await loadSession()
     return new PostgresSession(client, () => this.#open(readOnly), this.#config.schema, this.#where)
   }
 }
+
+type PostgresClient = Awaited<ReturnType<SessionModule['openClient']>>
+type SessionModule = typeof SessionModuleNamespace
+
+// Loaded on first use: pg and Kysely cost ~35 MB that DuckDB users should not pay.
+const loadSession = (): Promise<SessionModule> => import('./postgres-session.js')

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PostgresPool, PostgresPoolClient } from 'kysely'
-import type pg from 'pg'
+import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
 import type {
@@ -52,6 +52,43 @@ function singleClientPool(client: () => pg.Client): PostgresPool {
       }) as unknown as PostgresPoolClient,
     end: async () => undefined,
   }
+}
+
+// Timestamps and JSON come back as Postgres prints them (UTC, JSON text), as DuckDB does, so
+// that `query` output looks the same on both; other types use pg's usual parsers.
+const RAW_TEXT_TYPES = new Set([
+  pg.types.builtins.DATE,
+  pg.types.builtins.TIMESTAMP,
+  pg.types.builtins.TIMESTAMPTZ,
+  pg.types.builtins.JSON,
+  pg.types.builtins.JSONB,
+])
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    RAW_TEXT_TYPES.has(oid)
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+}
+
+/** Opens one connection in UTC (read-only when asked); failures name `where`, never the password. */
+export async function openClient(
+  config: pg.ClientConfig,
+  readOnly: boolean,
+  where: string,
+): Promise<pg.Client> {
+  const client = new pg.Client({ ...config, types: typeParsers })
+  // Without a listener, a server-side disconnect while idle would crash the process; the
+  // session notices the broken connection on its next statement instead.
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.query(`SET TIME ZONE 'UTC'`)
+    if (readOnly) await client.query('SET default_transaction_read_only = on')
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw toThenaSyncError(error, 'connect', where)
+  }
+  return client
 }
 
 /** One connection to a Postgres database. All writes go through `transaction()`. */
