@@ -4,7 +4,8 @@ export interface DuckDbConfig {
   readonly path: string
   /** Schema (dataset) every table lands in. Default `thena`. */
   readonly schema?: string
-  /** DuckDB buffer-pool limit (DuckDB size syntax). Default `128MB`: the file is the store. */
+  /** DuckDB buffer-pool limit (DuckDB size syntax). Default `64MB`: the file is the store, and
+   * DuckDB spills to `<path>.tmp` beyond it. Below 64MB a checkpoint can fail. */
   readonly memoryLimit?: string
 }
 

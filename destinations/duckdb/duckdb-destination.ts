@@ -32,7 +32,7 @@ export class DuckDbDestination implements Destination {
   readonly #config: Required<DuckDbConfig>
 
   constructor(config: DuckDbConfig) {
-    this.#config = { schema: 'thena', memoryLimit: '128MB', ...config }
+    this.#config = { schema: 'thena', memoryLimit: '64MB', ...config }
   }
 
   get description(): string {
@@ -58,19 +58,20 @@ export class DuckDbDestination implements Destination {
     const connection = await instance.connect()
     try {
       const mode = options.readOnly ? ' (READ_ONLY)' : ''
-      await connection.run(
-        `ATTACH '${this.#config.path.replace(/'/g, "''")}' AS ${DUCKDB_CATALOG}${mode}`,
-      )
+      await connection.run(`ATTACH ${quoteLiteral(this.#config.path)} AS ${DUCKDB_CATALOG}${mode}`)
       await connection.run(`USE ${DUCKDB_CATALOG}`)
-      // Fewer, larger checkpoints: at the default 16 MB a bulk load checkpoints every few batches.
-      await connection.run(`SET checkpoint_threshold = '256MB'`)
       // Bounded buffer pool: the file is the store, so peak memory stays flat as data grows.
-      await connection.run(`SET memory_limit = '${this.#config.memoryLimit}'`)
+      // Checkpoints stay at DuckDB's default (16 MB of WAL): they run inside commits, which
+      // overlap with the next batch's work, and written blocks can leave memory. Spilling
+      // goes next to the file, as DuckDB does for a file it opens itself.
+      if (this.#config.path !== ':memory:')
+        await connection.run(`SET temp_directory = ${quoteLiteral(`${file}.tmp`)}`)
+      await connection.run(`SET memory_limit = ${quoteLiteral(this.#config.memoryLimit)}`)
     } catch (error) {
       connection.closeSync()
       instance.closeSync()
       const message = error instanceof Error ? error.message : String(error)
-      if (/lock/i.test(message)) throw this.#busy()
+      if (/\block\b/i.test(message)) throw this.#busy()
       throw new TransientError(
         'destination_unavailable',
         `cannot open ${this.description}: ${message}`,
@@ -89,3 +90,5 @@ export class DuckDbDestination implements Destination {
     )
   }
 }
+
+const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`

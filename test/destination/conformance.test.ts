@@ -244,6 +244,24 @@ for (const kind of DESTINATION_KINDS) {
       ])
     })
 
+    it('loads thousands of rows in one merge, and a row of several megabytes, intact', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      // More rows than one bulk-load chunk, and a text far beyond any staging buffer.
+      const big = 'x'.repeat(6 * 1024 * 1024) + 'ü'
+      const many = Array.from({ length: 5000 }, (_, i) => ticket(`m${i}`, { count: i }))
+      await s.transaction((tx) => tx.merge(root, [...many, ticket('big', { title: big })]))
+      expect(await rows(s, 'SELECT count(*) AS n, sum(count) AS total FROM thena.tickets')).toEqual(
+        [{ n: '5001', total: String((4999 * 5000) / 2 + 1) }],
+      )
+      expect(
+        await rows(
+          s,
+          `SELECT CAST(length(title) AS BIGINT) AS n, right(title, 2) AS tail FROM thena.tickets WHERE id = 'big'`,
+        ),
+      ).toEqual([{ n: String(big.length), tail: 'xü' }])
+    })
+
     it('child rows are replaced whole: changed, removed, and emptied arrays', async () => {
       const { destination, session: s } = await open()
       const { root, child } = await withTickets(destination, s)
