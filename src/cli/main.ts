@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
 import { redact } from './output.js'
+import { limitHeapGrowth } from './limit-heap-growth.js'
 
 const version = (): string =>
   (
@@ -42,6 +43,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
 /** Runs the CLI and resolves to its exit code; errors become one line on stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
   let code: ExitCode = EXIT_CODES.ok
+  limitHeapGrowth()
   try {
     await buildProgram((c) => (code = c)).parseAsync([...argv])
     return code

@@ -5,6 +5,10 @@
  */
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import { limitHeapGrowth } from '../../src/cli/limit-heap-growth.js'
+
+// As the CLI does, so that the figures are the product's.
+limitHeapGrowth()
 
 const [baseUrl, token, destination, batchPages] = process.argv.slice(2) as [
   string,
