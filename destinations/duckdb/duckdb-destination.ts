@@ -61,12 +61,12 @@ export class DuckDbDestination implements Destination {
       await connection.run(`ATTACH ${quoteLiteral(this.#config.path)} AS ${DUCKDB_CATALOG}${mode}`)
       await connection.run(`USE ${DUCKDB_CATALOG}`)
       // Bounded buffer pool: the file is the store, so peak memory stays flat as data grows.
-      // Checkpoints stay at DuckDB's default (16 MB of WAL): they run inside commits, which
-      // overlap with the next batch's work, and written blocks can leave memory. Spilling
-      // goes next to the file, as DuckDB does for a file it opens itself.
+      // Beyond it DuckDB spills next to the file, as it does for a file it opens itself.
       if (this.#config.path !== ':memory:')
         await connection.run(`SET temp_directory = ${quoteLiteral(`${file}.tmp`)}`)
       await connection.run(`SET memory_limit = ${quoteLiteral(this.#config.memoryLimit)}`)
+      // Fewer, larger checkpoints: at the default 16 MB a 100k-record load took 20% longer.
+      await connection.run(`SET checkpoint_threshold = '256MB'`)
     } catch (error) {
       connection.closeSync()
       instance.closeSync()
