@@ -1,11 +1,16 @@
 /**
  * One measured run, in its own process so that its peak RSS is its own: loads the requests of
  * a running simulator into a fresh warehouse and prints one JSON line of figures.
- * argv: baseUrl token destination (a THENA_DESTINATION value) [batchPages]
+ * argv: baseUrl token destination [batchPages]
+ * `destination` is a THENA_DESTINATION value, or `fetch-only`: the same walk through the same
+ * HTTP engine (keep-alive, prefetch of the next page, UTF-8 decode, JSON.parse), with no
+ * validation, normalization or load. That is the ceiling any load through this engine has.
  */
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { limitHeapGrowth } from '../../src/cli/limit-heap-growth.js'
+import { HttpClient } from '../../src/http/http-client.js'
+import { walkResource } from '../../src/extract/walk-resource.js'
 
 // As the CLI does, so that the figures are the product's.
 limitHeapGrowth()
@@ -16,13 +21,14 @@ const [baseUrl, token, destination, batchPages] = process.argv.slice(2) as [
   string,
   string?,
 ]
+const fetchOnly = destination === 'fetch-only'
 const pipeline = resolvePipeline(
   {
     pipelines: {
       bench: {
         token,
         baseUrl,
-        destination,
+        destination: fetchOnly ? 'duckdb::memory:' : destination,
         ...(batchPages && { batchPages: Number(batchPages) }),
         resources: {
           requests_v3: { enabled: false },
@@ -36,16 +42,43 @@ const pipeline = resolvePipeline(
   'bench',
   {},
 )
+
+async function walkOnly(): Promise<{ requests: number; records: number }> {
+  const resource = pipeline.resources.find((r) => r.name === 'requests')!
+  const client = new HttpClient(pipeline.http)
+  let records = 0
+  const pages = walkResource(
+    client,
+    {
+      path: resource.path,
+      recordsPath: resource.recordsPath,
+      paginator: resource.resolvedPaginator,
+    },
+    undefined,
+  )
+  for await (const page of pages) records += page.records.length
+  await client.close()
+  return { requests: records, records }
+}
+
 const started = performance.now()
-const result = await runPipeline(pipeline)
+let counts: { requests: number; records: number }
+if (fetchOnly) counts = await walkOnly()
+else {
+  const result = await runPipeline(pipeline)
+  if (result.status !== 'success') throw new Error(`run ${result.status}: ${result.error?.message}`)
+  counts = {
+    requests: result.resources.find((r) => r.resource === 'requests')!.records,
+    records: result.records,
+  }
+}
 const seconds = (performance.now() - started) / 1000
-if (result.status !== 'success') throw new Error(`run ${result.status}: ${result.error?.message}`)
-const requests = result.resources.find((r) => r.resource === 'requests')!.records
+const cpu = process.cpuUsage()
 console.log(
   JSON.stringify({
-    requests,
-    records: result.records,
+    ...counts,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 )

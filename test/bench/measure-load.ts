@@ -12,19 +12,39 @@ export interface Measured {
   requests: number
   records: number
   seconds: number
+  /** CPU seconds of the loading process (user + system). */
+  cpuSeconds: number
+  /** CPU seconds the simulator spent serving the run. */
+  simulatorCpuSeconds: number
   peakRssMb: number
 }
 
 /** Loads the simulator's requests into `destination` in a fresh process; its figures. */
 export function measureLoad(sim: SpawnedSimulator, destination: string): Measured {
+  const simulatorBefore = sim.cpuSeconds()
   const run = spawnSync(
     process.execPath,
     ['--import', 'tsx', LOAD_CHILD, sim.url, sim.token, destination],
     { encoding: 'utf8' },
   )
   if (run.status !== 0) throw new Error(`bench child failed: ${run.stderr}`)
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Measured
+  const figures = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Omit<
+    Measured,
+    'simulatorCpuSeconds'
+  >
+  return { ...figures, simulatorCpuSeconds: sim.cpuSeconds() - simulatorBefore }
 }
+
+/**
+ * The ceiling of any load through this HTTP engine: the same walk with the pages decoded and
+ * parsed, and nothing else (no validation, normalization or load).
+ */
+export const measureFetchOnly = (sim: SpawnedSimulator): Measured => measureLoad(sim, 'fetch-only')
+
+/** The line that says where the CPU went, against what two cores offer in the wall time. */
+export const cpuLine = (m: Measured, cores: number): string =>
+  `CPU ${m.cpuSeconds.toFixed(1)} s in the loader + ${m.simulatorCpuSeconds.toFixed(1)} s in the simulator, ` +
+  `of ${(cores * m.seconds).toFixed(1)} s that ${cores} cores offer in ${m.seconds.toFixed(2)} s`
 
 /** Writes the simulator's current requests, one JSON object per line, to `file`. */
 export async function writeTruthNdjson(sim: SpawnedSimulator, file: string): Promise<void> {

@@ -16,7 +16,8 @@ import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import { thenaSource } from '../../sources/thena/index.js'
 import { createDatabase, startPostgres } from '../helpers/postgres-server.js'
 import { spawnSimulator } from '../helpers/spawn-simulator.js'
-import { measureLoad, writeTruthNdjson } from './measure-load.js'
+import { availableParallelism } from 'node:os'
+import { cpuLine, measureLoad, writeTruthNdjson } from './measure-load.js'
 
 /** Seconds a plain text COPY takes to load every data table the run wrote, into empty copies. */
 async function copyReference(url: string): Promise<number> {
@@ -99,6 +100,7 @@ export async function postgresBench(): Promise<void> {
             `raw COPY ${ref.toFixed(0)} records/s (${reference.toFixed(2)} s), ratio ${(e2e / ref).toFixed(2)}, ` +
             `peak RSS ${m.peakRssMb.toFixed(0)} MB`,
         )
+        console.log(`  ${cpuLine(m, availableParallelism())} (the Postgres server shares them)`)
         if (n === 100_000) {
           const ndjson = join(dir, 'requests.ndjson')
           await writeTruthNdjson(sim, ndjson)

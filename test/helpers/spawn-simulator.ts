@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const CLOCK_TICKS = 100
+
 export const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
 
 /** A simulator running in its own process, as a user would start it. */
@@ -14,6 +17,8 @@ export interface SpawnedSimulator {
   readonly child: ChildProcess
   /** Peak resident memory of the simulator process so far, in MB (Linux VmHWM). */
   peakRssMb(): number
+  /** CPU seconds (user + system) the simulator process has used so far (Linux). */
+  cpuSeconds(): number
   stop(): Promise<void>
 }
 
@@ -34,6 +39,12 @@ export async function spawnSimulator(args: readonly string[]): Promise<SpawnedSi
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
       return kb / 1024
+    },
+    cpuSeconds() {
+      // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name, in ticks.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
     },
     stop: () =>
       new Promise<void>((resolve) => {
