@@ -32,6 +32,19 @@ import { DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-values.js'
 
 const CHUNK_ROWS = 2048
 
+const KEY_SEPARATOR = '\u001f'
+
+/**
+ * Keys as one statement parameter: a single string split in SQL. A LIST parameter costs one
+ * native value per key (about 0.5 s per 100k records); keys holding the separator fall back
+ * to it.
+ */
+function keyList(keys: readonly string[]): { sql: string; value: DuckDBValue } {
+  return keys.some((k) => k.includes(KEY_SEPARATOR))
+    ? { sql: 'unnest(?::VARCHAR[])', value: listValue([...keys]) }
+    : { sql: 'unnest(string_split(?, chr(31)))', value: keys.join(KEY_SEPARATOR) }
+}
+
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
 
 /** One open DuckDB file. All writes go through `transaction()`. */
@@ -240,10 +253,10 @@ export class DuckDbSession implements DestinationSession {
 
     merge: async (table: TableSchema, rows: readonly Row[]) => {
       if (rows.length === 0) return
-      const ids = rows.map((r) => String(r[table.primaryKey]))
+      const ids = keyList(rows.map((r) => String(r[table.primaryKey])))
       await this.#run(
-        `DELETE FROM ${this.#t(table.name)} WHERE ${quoteIdent(table.primaryKey)} IN (SELECT unnest(?::VARCHAR[]))`,
-        [listValue(ids)],
+        `DELETE FROM ${this.#t(table.name)} WHERE ${quoteIdent(table.primaryKey)} IN (SELECT ${ids.sql})`,
+        [ids.value],
       )
       await this.#appendRows(table, rows)
     },
@@ -254,9 +267,10 @@ export class DuckDbSession implements DestinationSession {
       rows: readonly Row[],
     ) => {
       if (rootIds.length > 0) {
+        const ids = keyList(rootIds)
         await this.#run(
-          `DELETE FROM ${this.#t(table.name)} WHERE _thena_root_id IN (SELECT unnest(?::VARCHAR[]))`,
-          [listValue([...rootIds])],
+          `DELETE FROM ${this.#t(table.name)} WHERE _thena_root_id IN (SELECT ${ids.sql})`,
+          [ids.value],
         )
       }
       await this.#appendRows(table, rows)
@@ -291,11 +305,12 @@ export class DuckDbSession implements DestinationSession {
 
     markDeleted: async (table: TableSchema, liveIds: readonly string[], at: Date) => {
       const key = quoteIdent(table.primaryKey)
+      const ids = keyList(liveIds)
       try {
         const result = await this.#conn.run(
           `UPDATE ${this.#t(table.name)} SET _thena_deleted_at = ?::TIMESTAMPTZ
-           WHERE _thena_deleted_at IS NULL AND ${key} NOT IN (SELECT unnest(?::VARCHAR[]))`,
-          [at.toISOString(), listValue([...liveIds])],
+           WHERE _thena_deleted_at IS NULL AND ${key} NOT IN (SELECT ${ids.sql})`,
+          [at.toISOString(), ids.value],
         )
         return Number(result.rowsChanged)
       } catch (error) {
