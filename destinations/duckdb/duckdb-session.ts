@@ -28,7 +28,7 @@ import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
 import { DUCKDB_CATALOG } from './duckdb-config.js'
 import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
-import { DUCKDB_VECTOR_TYPES, toDuckDbValue } from './duckdb-values.js'
+import { toDuckDbValue } from './duckdb-values.js'
 
 const CHUNK_ROWS = 2048
 
@@ -205,7 +205,8 @@ export class DuckDbSession implements DestinationSession {
     })
     const appender = await this.#conn.createAppender(table.name, this.#schema, DUCKDB_CATALOG)
     try {
-      const types = layout.map((c) => DUCKDB_VECTOR_TYPES[c.type])
+      // The table's own types: a column added by hand gets NULLs of its type.
+      const types = layout.map((_, i) => appender.columnType(i))
       for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
         const end = Math.min(start + CHUNK_ROWS, rows.length)
         const chunk = DuckDBDataChunk.create(types, end - start)

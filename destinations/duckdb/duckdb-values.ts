@@ -1,23 +1,6 @@
-import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBTimestampTZValue,
-  TIMESTAMPTZ,
-  VARCHAR,
-} from '@duckdb/node-api'
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api'
+import { DuckDBTimestampTZValue } from '@duckdb/node-api'
+import type { DuckDBValue } from '@duckdb/node-api'
 import type { ColumnType } from '../../src/normalize/table-schema.js'
-
-/** Appender vector type of each logical column type (JSON is appended as VARCHAR). */
-export const DUCKDB_VECTOR_TYPES: Readonly<Record<ColumnType, DuckDBType>> = {
-  text: VARCHAR,
-  bigint: BIGINT,
-  double: DOUBLE,
-  boolean: BOOLEAN,
-  timestamp: TIMESTAMPTZ,
-  json: VARCHAR,
-}
 
 /** Converts a normalized value (timestamps are epoch ms) to what the appender takes. */
 export function toDuckDbValue(type: ColumnType, value: unknown): DuckDBValue {

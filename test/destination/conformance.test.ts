@@ -271,6 +271,17 @@ for (const kind of DESTINATION_KINDS) {
       ).toEqual([...odd].sort().map((id) => ({ id, label: 'second' })))
     })
 
+    it('a column added to a table by hand is left alone, and loads go on', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      await s.query('ALTER TABLE thena.tickets ADD COLUMN added_by_hand INTEGER')
+      await s.transaction((tx) => tx.merge(root, [ticket('t1'), ticket('t2')]))
+      expect(await rows(s, 'SELECT id, added_by_hand FROM thena.tickets ORDER BY id')).toEqual([
+        { id: 't1', added_by_hand: null },
+        { id: 't2', added_by_hand: null },
+      ])
+    })
+
     it('loads thousands of rows in one merge, and a row of several megabytes, intact', async () => {
       const { destination, session: s } = await open()
       const { root } = await withTickets(destination, s)
