@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import type { ResourceDefinition } from '../extract/define-source.js'
-import type { SchemaRegistry, TableState } from './schema-registry.js'
-import type { ColumnType, Row } from './table-schema.js'
+import type { PathNode, SchemaRegistry, TableState } from './schema-registry.js'
+import type { ColumnSchema, ColumnType, Row } from './table-schema.js'
 import { shapeOf } from './zod-shape.js'
 import { EVOLVE } from './schema-contract.js'
 import type { SchemaContract } from './schema-contract.js'
@@ -58,6 +58,19 @@ function fits(type: ColumnType, v: unknown): boolean {
     case 'json':
       return true
   }
+}
+
+/** Writes `value` to its column when the column's type can hold it; false when it cannot. */
+function store(row: Row, column: ColumnSchema, value: unknown): boolean {
+  if (column.type === 'timestamp') {
+    const ms = typeof value === 'string' ? Date.parse(value) : NaN
+    if (Number.isNaN(ms)) return false
+    row[column.name] = ms
+    return true
+  }
+  if (!fits(column.type, value)) return false
+  row[column.name] = value
+  return true
 }
 
 function convert(type: ColumnType, v: unknown): unknown {
@@ -142,7 +155,7 @@ export class Normalizer {
     const children: [string, Row][] = []
     this.#notes = []
     try {
-      this.#flatten(this.#root, root, rec, [], '', this.#shape, id!, id!, children)
+      this.#flatten(this.#root, root, rec, [], this.#root.paths, this.#shape, id!, id!, children)
     } catch (error) {
       if (!(error instanceof DiscardRow)) throw error
       this.#rejects.push({
@@ -198,7 +211,7 @@ export class Normalizer {
     row: Row,
     obj: Record<string, unknown>,
     prefix: readonly string[],
-    prefixKey: string,
+    node: PathNode | undefined,
     shape: Shape | undefined,
     rowKey: string,
     rootId: string,
@@ -209,9 +222,9 @@ export class Normalizer {
       const value = obj[key]
       if (value === null || value === undefined) continue
       const hint = fields?.get(key)
-      const keyStr = prefixKey === '' ? key : prefixKey + '\u0001' + key
+      const at = node?.children.get(key)
       if (isObject(value)) {
-        this.#flatten(table, row, value, [...prefix, key], keyStr, hint, rowKey, rootId, children)
+        this.#flatten(table, row, value, [...prefix, key], at, hint, rowKey, rootId, children)
         continue
       }
       if (Array.isArray(value)) {
@@ -240,14 +253,33 @@ export class Normalizer {
               _thena_synced_at: this.#syncedAt,
             }
             if (isObject(item))
-              this.#flatten(child, childRow, item, [], '', element, childKey, rootId, children)
-            else this.#set(child, childRow, [], 'value', 'value', item, undefined)
+              this.#flatten(
+                child,
+                childRow,
+                item,
+                [],
+                child.paths,
+                element,
+                childKey,
+                rootId,
+                children,
+              )
+            else
+              this.#set(
+                child,
+                childRow,
+                [],
+                'value',
+                child.paths.children.get('value'),
+                item,
+                undefined,
+              )
             children.push([child.schema.name, childRow])
           }
           continue
         }
       }
-      this.#set(table, row, prefix, key, keyStr, value, hint)
+      this.#set(table, row, prefix, key, at, value, hint)
     }
   }
 
@@ -256,24 +288,29 @@ export class Normalizer {
     row: Row,
     prefix: readonly string[],
     key: string,
-    keyStr: string,
+    at: PathNode | undefined,
     value: unknown,
     hint: Shape | undefined,
   ): void {
-    const main = table.byPath.get(keyStr)
     // The common case first, without allocating: a known column and a value that fits it.
-    if (main !== undefined) {
-      if (main.type === 'timestamp') {
-        const ms = typeof value === 'string' ? Date.parse(value) : NaN
-        if (!Number.isNaN(ms)) {
-          row[main.name] = ms
-          return
-        }
-      } else if (fits(main.type, value)) {
-        row[main.name] = value
-        return
-      }
-    }
+    const known = at?.column
+    if (known !== undefined && store(row, known, value)) return
+    this.#setNew(table, row, prefix, key, value, hint)
+  }
+
+  /** A value for a column that does not exist yet, or whose type it does not fit. */
+  #setNew(
+    table: TableState,
+    row: Row,
+    prefix: readonly string[],
+    key: string,
+    value: unknown,
+    hint: Shape | undefined,
+  ): void {
+    const keyStr = pathKey([...prefix, key])
+    // By joined path: the caller's tree node may predate a column added earlier in this record.
+    const main = table.byPath.get(keyStr)
+    if (main !== undefined && store(row, main, value)) return
     let type: ColumnType
     if (!main && hint?.kind === 'scalar' && fits(hint.type, value)) type = hint.type
     else type = valueType(value)

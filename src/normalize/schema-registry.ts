@@ -8,6 +8,18 @@ export interface NamingLimits {
   readonly maxIdentifierLength: number
 }
 
+/**
+ * One object level of a table's source paths: its main column, and the levels below it by key.
+ * Looking up a nested field key by key reuses the hashes of the parsed keys; a joined path
+ * string had to be built and hashed for every value.
+ */
+export interface PathNode {
+  column: ColumnSchema | undefined
+  readonly children: Map<string, PathNode>
+}
+
+const pathNode = (): PathNode => ({ column: undefined, children: new Map() })
+
 /** A table as the registry tracks it: columns by source path, names in use. */
 export class TableState {
   readonly schema: TableSchema
@@ -18,6 +30,8 @@ export class TableState {
   readonly names = new Set<string>()
   /** Child tables per array path key. */
   readonly children = new Map<string, TableState>()
+  /** The main columns again, as a tree of source path segments. */
+  readonly paths: PathNode = pathNode()
 
   constructor(schema: TableSchema) {
     this.schema = schema
@@ -28,8 +42,18 @@ export class TableState {
     this.names.add(column.name)
     if (column.path.length === 0) return
     const key = pathKey(column.path)
-    if (column.variantOf) this.variants.set(`${key}|${column.type}`, column)
-    else this.byPath.set(key, column)
+    if (column.variantOf) {
+      this.variants.set(`${key}|${column.type}`, column)
+      return
+    }
+    this.byPath.set(key, column)
+    let node = this.paths
+    for (const segment of column.path) {
+      let next = node.children.get(segment)
+      if (!next) node.children.set(segment, (next = pathNode()))
+      node = next
+    }
+    node.column = column
   }
 
   add(column: ColumnSchema): void {
