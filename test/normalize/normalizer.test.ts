@@ -13,8 +13,10 @@ const resource = defineResource({
   name: 'things',
   path: '/things',
   schema: z.looseObject({ id: z.string(), meta: z.looseObject({ size: z.number() }) }),
+  recordsPath: [],
   primaryKey: 'id',
   paginator: { type: 'cursor' },
+  sync: 'full',
 })
 
 /** Each row's values by column source path (system columns left out). */
