@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PipelineConfig } from '../../src/config/define-config.js'
@@ -6,8 +6,19 @@ import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import type { Simulator } from '../../src/simulator/index.js'
 
-/** A fresh directory for a test's DuckDB file. */
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'thena-sync-test-'))
+const created: string[] = []
+
+/** Removes every directory `tempDir` made (test/setup/temp-dirs.ts, after each test file). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** A fresh directory for a test's DuckDB file, removed after the test file. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'thena-sync-test-'))
+  created.push(dir)
+  return dir
+}
 
 /** A pipeline reading from a simulator (or any API with a URL and token) into `destination` (default: a new DuckDB file). */
 export function simulatorPipeline(
