@@ -128,6 +128,13 @@ export async function runPipeline(
       await lockPipeline(session, pipeline)
     }
   } catch (error) {
+    // Stopped (SIGTERM) during the preflight of an existing warehouse, with the lock held: the
+    // request may have reached the API, so the run is on record as interrupted, as it would be
+    // a moment later. A refused token still writes nothing.
+    if (session && options.signal?.aborted && client.stats.requests > 0)
+      await new PipelineRun(pipeline, session, client, options)
+        .recordInterrupted()
+        .catch(() => undefined)
     await client.close()
     await session?.close()
     return refused(error)
@@ -224,6 +231,14 @@ class PipelineRun {
       deleted: this.#deleted,
       ...(error && { error }),
     }
+  }
+
+  /** Records a run stopped before it began loading, with the requests it made. */
+  async recordInterrupted(): Promise<void> {
+    await retryTransient(() => this.#session.prepare())
+    await retryTransient(() =>
+      this.#session.transaction((tx) => tx.writeLoad(this.#load('interrupted'))),
+    )
   }
 
   async execute(): Promise<RunResult> {

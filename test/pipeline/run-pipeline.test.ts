@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
@@ -268,6 +270,38 @@ for (const kind of DESTINATION_KINDS) {
         await expect(pipeline.destination.connect({ readOnly: true })).rejects.toMatchObject({
           code: 'warehouse_missing',
         })
+      })
+
+      it('a run stopped while its first request is in flight is on record as interrupted', async () => {
+        const s = await start({})
+        const destination = await kind.freshUrl()
+        expect((await runPipeline(simulatorPipeline(s, {}, destination))).status).toBe('success')
+        // An API that never answers: the stop arrives while the preflight request is pending.
+        const stop = new AbortController()
+        const hanging = createServer(() => stop.abort())
+        await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+        try {
+          const { port } = hanging.address() as AddressInfo
+          const pipeline = simulatorPipeline(
+            { url: `http://127.0.0.1:${port}`, token: 't' },
+            {},
+            destination,
+          )
+          const result = await runPipeline(pipeline, { signal: stop.signal })
+          expect(result.status).toBe('interrupted')
+          expect(result.error).toBeUndefined()
+          const loads = await rowsOf(
+            pipeline,
+            'SELECT status, requests FROM thena._thena_loads ORDER BY started_at',
+          )
+          expect(loads.map((l) => [l.status, Number(l.requests)])).toEqual([
+            ['success', expect.any(Number)],
+            ['interrupted', 1],
+          ])
+        } finally {
+          hanging.closeAllConnections()
+          hanging.close()
+        }
       })
 
       it('a refused token fails before anything is written', async () => {
