@@ -147,11 +147,9 @@ export class Normalizer {
       return
     }
     const rec = record as Record<string, unknown>
-    const root: Row = {
-      _thena_load_id: this.#loadId,
-      _thena_synced_at: this.#syncedAt,
-      _thena_deleted_at: null,
-    }
+    const root = this.#root.newRow()
+    root._thena_load_id = this.#loadId
+    root._thena_synced_at = this.#syncedAt
     const children: [string, Row][] = []
     this.#notes = []
     try {
@@ -244,14 +242,13 @@ export class Normalizer {
           for (let i = 0; i < value.length; i++) {
             const item = value[i]
             const childKey = `${rowKey}#${i}`
-            const childRow: Row = {
-              _thena_id: childKey,
-              _thena_parent_id: rowKey,
-              _thena_root_id: rootId,
-              _thena_list_idx: i,
-              _thena_load_id: this.#loadId,
-              _thena_synced_at: this.#syncedAt,
-            }
+            const childRow = child.newRow()
+            childRow._thena_id = childKey
+            childRow._thena_parent_id = rowKey
+            childRow._thena_root_id = rootId
+            childRow._thena_list_idx = i
+            childRow._thena_load_id = this.#loadId
+            childRow._thena_synced_at = this.#syncedAt
             if (isObject(item))
               this.#flatten(
                 child,

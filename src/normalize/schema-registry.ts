@@ -1,6 +1,6 @@
 import { pathName, shortenIdentifier, snakeCase } from './naming.js'
 import { CHILD_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS } from './table-schema.js'
-import type { ColumnSchema, ColumnType, SchemaChange, TableSchema } from './table-schema.js'
+import type { ColumnSchema, ColumnType, Row, SchemaChange, TableSchema } from './table-schema.js'
 
 /** The naming limits of the destination (from its capabilities). */
 export interface NamingLimits {
@@ -33,9 +33,26 @@ export class TableState {
   /** The main columns again, as a tree of source path segments. */
   readonly paths: PathNode = pathNode()
 
+  #template: Row = {}
+  #templateColumns = 0
+
   constructor(schema: TableSchema) {
     this.schema = schema
     for (const column of schema.columns) this.#index(column)
+  }
+
+  /**
+   * A new row with every column of the table present and null. Rows made one key at a time
+   * turn into slow dictionary objects past a dozen keys; a copy of a parsed template keeps
+   * one fast shape for all rows of the table.
+   */
+  newRow(): Row {
+    if (this.#templateColumns !== this.schema.columns.length) {
+      const nulls = Object.fromEntries(this.schema.columns.map((c) => [c.name, null]))
+      this.#template = JSON.parse(JSON.stringify(nulls)) as Row
+      this.#templateColumns = this.schema.columns.length
+    }
+    return { ...this.#template }
   }
 
   #index(column: ColumnSchema): void {

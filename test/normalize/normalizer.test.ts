@@ -23,7 +23,7 @@ const resource = defineResource({
 function byPath(registry: SchemaRegistry, table: string, row: Record<string, unknown>) {
   const out: Record<string, unknown> = {}
   for (const column of registry.table(table)!.schema.columns)
-    if (column.path.length > 0 && row[column.name] !== undefined)
+    if (column.path.length > 0 && row[column.name] != null)
       out[`${column.path.join('.')}${column.variantOf ? `:${column.type}` : ''}`] = row[column.name]
   return out
 }
