@@ -26,7 +26,7 @@ async function readJsonReference(ndjson: string, dir: string): Promise<number> {
 
 export async function duckdbBench(): Promise<void> {
   console.log(
-    '## DuckDB: end to end (simulator -> HTTP -> zod -> normalize -> NDJSON staging -> read_json insert), vs read_json alone',
+    '## DuckDB: end to end (simulator -> HTTP -> zod -> normalize -> DELETE by key + appender), vs read_json alone',
   )
   const dir = mkdtempSync(join(tmpdir(), 'thena-bench-'))
   try {

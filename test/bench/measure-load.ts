@@ -41,10 +41,25 @@ export function measureLoad(sim: SpawnedSimulator, destination: string): Measure
  */
 export const measureFetchOnly = (sim: SpawnedSimulator): Measured => measureLoad(sim, 'fetch-only')
 
-/** The line that says where the CPU went, against what two cores offer in the wall time. */
-export const cpuLine = (m: Measured, cores: number): string =>
-  `CPU ${m.cpuSeconds.toFixed(1)} s in the loader + ${m.simulatorCpuSeconds.toFixed(1)} s in the simulator, ` +
-  `of ${(cores * m.seconds).toFixed(1)} s that ${cores} cores offer in ${m.seconds.toFixed(2)} s`
+/**
+ * The line that says where the CPU went, against what the cores offer in the wall time;
+ * `serverCpuSeconds` is the database server's share, when it is a process of its own.
+ */
+export function cpuLine(m: Measured, cores: number, serverCpuSeconds?: number): string {
+  const parts = [
+    `${m.cpuSeconds.toFixed(1)} s in the loader`,
+    `${m.simulatorCpuSeconds.toFixed(1)} s in the simulator`,
+  ]
+  let total = m.cpuSeconds + m.simulatorCpuSeconds
+  if (serverCpuSeconds !== undefined) {
+    parts.push(`${serverCpuSeconds.toFixed(1)} s in the Postgres server`)
+    total += serverCpuSeconds
+  }
+  return (
+    `CPU ${parts.join(' + ')}${serverCpuSeconds === undefined ? '' : ` = ${total.toFixed(1)} s`}, ` +
+    `of ${(cores * m.seconds).toFixed(1)} s that ${cores} cores offer in ${m.seconds.toFixed(2)} s`
+  )
+}
 
 /** Writes the simulator's current requests, one JSON object per line, to `file`. */
 export async function writeTruthNdjson(sim: SpawnedSimulator, file: string): Promise<void> {

@@ -15,9 +15,11 @@ import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import { thenaSource } from '../../sources/thena/index.js'
 import { createDatabase, startPostgres } from '../helpers/postgres-server.js'
+import type { PostgresServer } from '../helpers/postgres-server.js'
 import { spawnSimulator } from '../helpers/spawn-simulator.js'
 import { availableParallelism } from 'node:os'
-import { cpuLine, measureLoad, writeTruthNdjson } from './measure-load.js'
+import { cpuLine, measureFetchOnly, measureLoad, writeTruthNdjson } from './measure-load.js'
+import type { Measured } from './measure-load.js'
 
 /** Seconds a plain text COPY takes to load every data table the run wrote, into empty copies. */
 async function copyReference(url: string): Promise<number> {
@@ -80,6 +82,57 @@ async function upsertRate(url: string, ndjson: string): Promise<{ rows: number; 
   }
 }
 
+/** A load into `url` and the server CPU it cost, counted once its backends have exited. */
+async function measureServedLoad(
+  server: PostgresServer,
+  sim: Parameters<typeof measureLoad>[0],
+  url: string,
+): Promise<{ m: Measured; serverCpuSeconds: number }> {
+  const before = server.cpuSeconds()
+  const m = measureLoad(sim, url)
+  const database = new URL(url).pathname.slice(1)
+  const client = new pg.Client({ connectionString: server.url })
+  await client.connect()
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      )
+      if (rows[0]!.n === '0') break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  } finally {
+    await client.end()
+  }
+  return { m, serverCpuSeconds: server.cpuSeconds() - before }
+}
+
+/**
+ * What a ratio of 0.5 leaves for validating, normalizing and encoding: twice the reference's
+ * time on every core, less the CPU that fetching alone (the fetch-only walk), the server and the
+ * simulator took in this run.
+ */
+function budgetLine(
+  n: number,
+  reference: number,
+  cores: number,
+  m: Measured,
+  serverCpuSeconds: number,
+  fetchOnly: Measured,
+): string {
+  const wall = 2 * reference
+  const left = cores * wall - fetchOnly.cpuSeconds - serverCpuSeconds - m.simulatorCpuSeconds
+  return (
+    `ratio 0.5 means ${wall.toFixed(2)} s at most, ${(cores * wall).toFixed(1)} CPU-s on ${cores} cores: ` +
+    `fetching alone takes ${fetchOnly.cpuSeconds.toFixed(1)} s in the loader (fetch-only walk, ` +
+    `${(n / fetchOnly.seconds).toFixed(0)} records/s), the server ${serverCpuSeconds.toFixed(1)} s and the ` +
+    `simulator ${m.simulatorCpuSeconds.toFixed(1)} s, which leaves ${left.toFixed(1)} s to validate, ` +
+    `normalize and encode ${n} requests even with both cores busy throughout; ` +
+    `this loader spends ${(m.cpuSeconds - fetchOnly.cpuSeconds).toFixed(1)} s on that`
+  )
+}
+
 export async function postgresBench(): Promise<void> {
   console.log(
     '## Postgres: end to end (simulator -> HTTP -> zod -> normalize -> COPY text into staging -> INSERT ON CONFLICT), vs raw text COPY of the same rows',
@@ -91,7 +144,7 @@ export async function postgresBench(): Promise<void> {
       const sim = await spawnSimulator(['--records', String(n), '--no-rate-limit'])
       try {
         const url = await createDatabase(server.url)
-        const m = measureLoad(sim, url)
+        const { m, serverCpuSeconds } = await measureServedLoad(server, sim, url)
         const reference = await copyReference(url)
         const e2e = m.requests / m.seconds
         const ref = n / reference
@@ -100,8 +153,12 @@ export async function postgresBench(): Promise<void> {
             `raw COPY ${ref.toFixed(0)} records/s (${reference.toFixed(2)} s), ratio ${(e2e / ref).toFixed(2)}, ` +
             `peak RSS ${m.peakRssMb.toFixed(0)} MB`,
         )
-        console.log(`  ${cpuLine(m, availableParallelism())} (the Postgres server shares them)`)
+        console.log(`  ${cpuLine(m, availableParallelism(), serverCpuSeconds)}`)
         if (n === 100_000) {
+          const fetchOnly = measureFetchOnly(sim)
+          console.log(
+            `  ${budgetLine(n, reference, availableParallelism(), m, serverCpuSeconds, fetchOnly)}`,
+          )
           const ndjson = join(dir, 'requests.ndjson')
           await writeTruthNdjson(sim, ndjson)
           const upsert = await upsertRate(url, ndjson)

@@ -9,6 +9,7 @@ import {
   chownSync,
   existsSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { processTreeCpuSeconds } from './process-cpu.js'
 
 /** A running throwaway server. */
 export interface PostgresServer {
@@ -28,6 +30,8 @@ export interface PostgresServer {
   readonly password: string
   /** Directory of the server binaries (pg_dump, psql, ...). */
   readonly binDir: string
+  /** CPU seconds (user + system) the server and its backends have used so far (Linux). */
+  cpuSeconds(): number
   stop(): Promise<void>
 }
 
@@ -107,12 +111,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     'start',
   ])
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
   return {
     url,
     host: '127.0.0.1',
     port,
     password,
     binDir,
+    cpuSeconds: () => processTreeCpuSeconds(postmaster),
     async stop() {
       try {
         runAsServerUser(join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])

@@ -3,9 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-
-/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
-const CLOCK_TICKS = 100
+import { processCpuSeconds } from './process-cpu.js'
 
 export const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
 
@@ -40,12 +38,7 @@ export async function spawnSimulator(args: readonly string[]): Promise<SpawnedSi
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
       return kb / 1024
     },
-    cpuSeconds() {
-      // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name, in ticks.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-    },
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve()
