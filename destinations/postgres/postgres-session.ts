@@ -33,7 +33,8 @@ import type {
 } from '../../src/normalize/table-schema.js'
 import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
-import { POSTGRES_TYPE_NAMES, copyTextChunks } from './postgres-type-mapper.js'
+import { POSTGRES_TYPE_NAMES } from './postgres-type-mapper.js'
+import { copyTextChunks } from './postgres-values.js'
 
 const MAX_IDENTIFIER = 63
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`

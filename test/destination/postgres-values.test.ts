@@ -8,7 +8,7 @@ import {
   copyField,
   copyTextChunks,
   isoTimestamp,
-} from '../../destinations/postgres/postgres-type-mapper.js'
+} from '../../destinations/postgres/postgres-values.js'
 import type { ColumnSchema, Row } from '../../src/normalize/table-schema.js'
 
 describe('isoTimestamp', () => {
