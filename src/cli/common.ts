@@ -1,9 +1,16 @@
-import { loadConfig } from '../config/load-config.js'
-import { resolvePipeline } from '../config/resolve-pipeline.js'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
 import type { RunResult } from '../pipeline/run-pipeline.js'
+
+/** The config modules, loaded on first use: `--help` and `--version` need neither zod nor the sources. */
+async function configModules() {
+  const [{ loadConfig }, { resolvePipeline }] = await Promise.all([
+    import('../config/load-config.js'),
+    import('../config/resolve-pipeline.js'),
+  ])
+  return { loadConfig, resolvePipeline }
+}
 
 /** Options every command that touches a pipeline accepts. */
 export interface PipelineFlags {
@@ -16,6 +23,7 @@ export async function selectPipelines(
   flags: PipelineFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ResolvedPipeline[]> {
+  const { loadConfig, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
   const names = flags.pipeline ? [flags.pipeline] : Object.keys(config.pipelines)
   return names.map((name) => resolvePipeline(config, name, env))
@@ -23,6 +31,7 @@ export async function selectPipelines(
 
 /** The first pipeline (or the named one), for commands that read one warehouse. */
 export async function selectPipeline(flags: PipelineFlags): Promise<ResolvedPipeline> {
+  const { loadConfig, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
   const name = flags.pipeline ?? Object.keys(config.pipelines)[0] ?? 'thena'
   // Reading the warehouse needs no token: a placeholder keeps the token check for `run`.

@@ -1,7 +1,4 @@
 import { Command } from 'commander'
-import { destinationFromUrl } from '../config/resolve-pipeline.js'
-import { resolvePipeline } from '../config/resolve-pipeline.js'
-import { startSimulator } from '../simulator/index.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
 import { formatRows } from './output.js'
@@ -20,6 +17,10 @@ export function demoCommand(setExitCode: (code: ExitCode) => void): Command {
     )
     .option('--records <n>', 'simulated requests (default 1000)', (v) => Number(v))
     .action(async (flags: { records?: number }) => {
+      const [{ startSimulator }, { destinationFromUrl, resolvePipeline }] = await Promise.all([
+        import('../simulator/index.js'),
+        import('../config/resolve-pipeline.js'),
+      ])
       const sim = await startSimulator({ records: flags.records ?? 1000, seed: 1 })
       try {
         const destination = process.env.THENA_DESTINATION || 'duckdb:./thena.duckdb'

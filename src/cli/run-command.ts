@@ -1,14 +1,12 @@
 import { Command } from 'commander'
 import { ConfigError } from '../errors.js'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
-import { runPipeline } from '../pipeline/run-pipeline.js'
 import type { RunOptions, RunResult } from '../pipeline/run-pipeline.js'
 import { exitCodeOf, interruptSignal, selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
 import { redact } from './output.js'
-import { createReporter } from './reporter.js'
 
 /** Prints a run's summary on stdout and its error, if any, as one line on stderr. */
 export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
@@ -36,6 +34,12 @@ export async function runPipelines(
   pipelines: readonly ResolvedPipeline[],
   request: RunRequest = {},
 ): Promise<ExitCode> {
+  // Loaded here, not at the top, so that `--help`, `query` and `status` start without the
+  // engine, the HTTP client and the progress bars.
+  const [{ runPipeline }, { createReporter }] = await Promise.all([
+    import('../pipeline/run-pipeline.js'),
+    import('./reporter.js'),
+  ])
   const interrupt = interruptSignal()
   let code: ExitCode = EXIT_CODES.ok
   try {

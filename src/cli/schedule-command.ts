@@ -1,14 +1,11 @@
 import { Command } from 'commander'
-import pino from 'pino'
 import { ConfigError } from '../errors.js'
-import { Scheduler, jobsOf } from '../schedule/scheduler.js'
 import type { SchedulerEvent } from '../schedule/scheduler.js'
 import { selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
 import { redact } from './output.js'
-import { createReporter } from './reporter.js'
 import { printRun } from './run-command.js'
 
 /**
@@ -22,6 +19,11 @@ export function scheduleCommand(setExitCode: (code: ExitCode) => void): Command 
     .option('--pipeline <name>', 'schedule only this pipeline')
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
     .action(async (flags: PipelineFlags) => {
+      const [{ default: pino }, { Scheduler, jobsOf }, { createReporter }] = await Promise.all([
+        import('pino'),
+        import('../schedule/scheduler.js'),
+        import('./reporter.js'),
+      ])
       const pipelines = await selectPipelines(flags)
       const jobs = pipelines.flatMap(jobsOf)
       if (jobs.length === 0)

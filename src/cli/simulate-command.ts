@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { startSimulator } from '../simulator/index.js'
 import type { SimulatorOptions } from '../simulator/index.js'
 import { CURSOR_LOCATIONS, PAGING_MODES } from '../simulator/simulator-options.js'
 
@@ -70,6 +69,7 @@ export function simulateCommand(): Command {
           ...(flags.rateWindowMs !== undefined && { windowMs: flags.rateWindowMs as number }),
         }
       }
+      const { startSimulator } = await import('../simulator/index.js')
       const sim = await startSimulator(options)
       if (flags.json) {
         console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }))
