@@ -12,8 +12,10 @@ export interface Measured {
   requests: number
   records: number
   seconds: number
-  /** CPU seconds of the loading process (user + system). */
+  /** CPU seconds of the loading process (user + system) while the clock ran. */
   cpuSeconds: number
+  /** CPU seconds the loading process spent before the clock started: Node, tsx, the modules. */
+  startupCpuSeconds: number
   /** CPU seconds the simulator spent serving the run. */
   simulatorCpuSeconds: number
   peakRssMb: number
@@ -47,7 +49,7 @@ export const measureFetchOnly = (sim: SpawnedSimulator): Measured => measureLoad
  */
 export function cpuLine(m: Measured, cores: number, serverCpuSeconds?: number): string {
   const parts = [
-    `${m.cpuSeconds.toFixed(1)} s in the loader`,
+    `${m.cpuSeconds.toFixed(1)} s in the loader (+${m.startupCpuSeconds.toFixed(1)} s starting up, before the clock)`,
     `${m.simulatorCpuSeconds.toFixed(1)} s in the simulator`,
   ]
   let total = m.cpuSeconds + m.simulatorCpuSeconds
