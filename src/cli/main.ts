@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
 import { redact } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
-
-const version = (): string =>
-  (
-    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version: string
-    }
-  ).version
+import { packageVersion } from '../version.js'
 
 const secrets = () => [process.env.THENA_API_TOKEN ?? '']
 import type { ExitCode } from './exit-codes.js'
@@ -26,7 +19,7 @@ import { statusCommand } from './status-command.js'
 export function buildProgram(setExitCode: (code: ExitCode) => void = () => undefined): Command {
   return new Command('thena-sync')
     .description('Load Thena support data into DuckDB or Postgres and keep it fresh.')
-    .version(version(), '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .exitOverride()
     .showHelpAfterError('(run `thena-sync --help` for the commands)')
     .addCommand(runCommand(setExitCode))

@@ -22,6 +22,7 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           resource: e.resource,
           pages: e.pages,
           records: e.records,
+          ...(e.unchanged > 0 && { unchanged: e.unchanged }),
           done: e.done,
           ...(e.etaSeconds !== undefined && { etaSeconds: e.etaSeconds }),
         }),

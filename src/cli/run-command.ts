@@ -13,7 +13,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
   const secrets = [pipeline.http.token]
   for (const r of result.resources) {
     console.log(
-      `  ${r.resource.padEnd(16)} ${String(r.records).padStart(8)} records ${String(r.pages).padStart(6)} pages${r.rejects ? `  ${r.rejects} rejected` : ''}`,
+      `  ${r.resource.padEnd(16)} ${String(r.records).padStart(8)} records ${String(r.pages).padStart(6)} pages${r.unchanged ? `  ${r.unchanged} unchanged` : ''}${r.rejects ? `  ${r.rejects} rejected` : ''}`,
     )
   }
   console.log(

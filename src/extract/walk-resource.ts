@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { TerminalError } from '../errors.js'
-import type { HttpClient } from '../http/http-client.js'
+import type { HttpClient, JsonResponse } from '../http/http-client.js'
 import { nextPosition, pageQuery, valueAt } from '../http/paginator.js'
 import type { PagePosition, ResolvedPaginator } from '../http/paginator.js'
 
@@ -10,6 +11,8 @@ export interface FetchedPage {
   readonly position: PagePosition | undefined
   /** The position of the next page, or undefined when this was the last. */
   readonly next: PagePosition | undefined
+  /** Hash of `WalkTarget.digestSeed` and the response text; only when a seed is given. */
+  readonly digest?: string
 }
 
 /** What `walkResource` needs to know about the endpoint. */
@@ -19,6 +22,11 @@ export interface WalkTarget {
   readonly paginator: ResolvedPaginator
   /** Extra query parameters sent with every page (e.g. date filters). */
   readonly query?: Readonly<Record<string, string>>
+  /**
+   * When set, every page carries a digest of this seed and its response text: equal digests
+   * mean the same bytes, read by the same normalization. Default none (no hashing).
+   */
+  readonly digestSeed?: string
 }
 
 /**
@@ -31,14 +39,14 @@ export async function* walkResource(
   start: PagePosition | undefined,
   signal?: AbortSignal,
   /** The response for `start`, when the caller already has it. */
-  startBody?: unknown,
+  startResponse?: JsonResponse,
 ): AsyncGenerator<FetchedPage> {
   const fetchPage = async (position: PagePosition | undefined): Promise<FetchedPage> => {
     const query = { ...target.query, ...pageQuery(target.paginator, position) }
-    const body =
-      position === start && startBody !== undefined
-        ? startBody
-        : (await client.get(target.path, query, signal)).body
+    const { body, text } =
+      position === start && startResponse !== undefined
+        ? startResponse
+        : await client.get(target.path, query, signal)
     const records = target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
     if (!Array.isArray(records)) {
       const where =
@@ -52,6 +60,9 @@ export async function* walkResource(
       records,
       position,
       next: nextPosition(target.paginator, position, body, records.length),
+      ...(target.digestSeed !== undefined && {
+        digest: createHash('sha1').update(target.digestSeed).update(text).digest('base64url'),
+      }),
     }
   }
   let pending = fetchPage(start)

@@ -42,6 +42,8 @@ export interface GetOptions {
 export interface JsonResponse {
   readonly status: number
   readonly body: unknown
+  /** The body as received ('' for a 404 allowed by `allowNotFound`). */
+  readonly text: string
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 500, 502, 503, 504])
@@ -142,7 +144,7 @@ export class HttpClient {
       const status = res.statusCode
       if (status >= 200 && status < 300) {
         try {
-          return { status, body: JSON.parse(text) as unknown }
+          return { status, body: JSON.parse(text) as unknown, text }
         } catch (error) {
           const reason = `the body is not valid JSON (${text.length} bytes: ${(error as Error).message})`
           if (failures >= this.#options.maxRetries)
@@ -154,7 +156,7 @@ export class HttpClient {
           continue
         }
       }
-      if (status === 404 && options.allowNotFound) return { status, body: null }
+      if (status === 404 && options.allowNotFound) return { status, body: null, text: '' }
       if (status === 401 || status === 403) {
         throw new TerminalError(
           'http_unauthorized',

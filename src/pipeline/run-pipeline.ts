@@ -3,10 +3,12 @@ import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipel
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
 import { walkResource } from '../extract/walk-resource.js'
 import { HttpClient, InvalidBodyError } from '../http/http-client.js'
+import type { JsonResponse } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, valueAt } from '../http/paginator.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
+import { normalizationFingerprint } from '../normalize/normalization-fingerprint.js'
 import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { SchemaRegistry } from '../normalize/schema-registry.js'
@@ -19,6 +21,8 @@ export interface ProgressEvent {
   readonly resource: string
   readonly pages: number
   readonly records: number
+  /** Records on re-read pages that are unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
   readonly done: boolean
   /** Estimated seconds left (backfill, from the creation times seen so far). */
   readonly etaSeconds?: number
@@ -46,7 +50,10 @@ export interface RunOptions {
 export interface ResourceResult {
   readonly resource: string
   readonly pages: number
+  /** Records merged into the warehouse. */
   readonly records: number
+  /** Records on re-read pages that are unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
   readonly rejects: number
 }
 
@@ -103,12 +110,12 @@ export async function runPipeline(
   const preflight = async () => {
     const first = pipeline.resources[0]
     if (!first) return
-    const { body } = await client.get(
+    const response = await client.get(
       first.path,
       pageQuery(first.resolvedPaginator, undefined),
       options.signal,
     )
-    firstPage = { resource: first.name, body }
+    firstPage = { resource: first.name, response }
   }
   let session: DestinationSession | undefined
   try {
@@ -323,8 +330,11 @@ class PipelineRun {
       ? (previous?.lookback ?? []).filter((p) => Date.parse(p.lastCreatedAt) >= cutoff)
       : []
     const lookback = field && cutoff ? { field, cutoff, pages: [] as LookbackPage[] } : undefined
-    if (pages.length > 0) return { ...base, start: pages[0]!.position ?? undefined, lookback }
-    return { ...base, start: previous?.position ?? undefined, lookback }
+    if (pages.length === 0) return { ...base, start: previous?.position ?? undefined, lookback }
+    const unchanged = new Map<string, string>()
+    for (const page of pages)
+      if (page.digest !== undefined) unchanged.set(positionKey(page.position), page.digest)
+    return { ...base, start: pages[0]!.position ?? undefined, lookback, unchanged }
   }
 
   async #syncResource(resource: ResolvedResource): Promise<void> {
@@ -332,8 +342,19 @@ class PipelineRun {
     const plan = this.#plan(resource)
     const previous = this.#states.get(resource.name)
     let state: ResourceState = previous ?? { version: STATE_VERSION, records: 0 }
+    if (!plan.writeState && state.lookback?.some((p) => p.digest !== undefined)) {
+      // A backfill writes rows without moving the state, so digests of pages as an earlier run
+      // loaded them no longer prove the warehouse holds those pages: they are dropped first.
+      const forgotten = { ...state, lookback: state.lookback.map(({ digest: _, ...p }) => p) }
+      await retryTransient(() =>
+        this.#session.transaction((tx) =>
+          tx.writeState(this.#p.name, resource.name, forgotten, this.loadId),
+        ),
+      )
+      this.#states.set(resource.name, (state = forgotten))
+    }
     const refs = new Map<string, Set<string>>()
-    const result = { resource: resource.name, pages: 0, records: 0, rejects: 0 }
+    const result = { resource: resource.name, pages: 0, records: 0, unchanged: 0, rejects: 0 }
     const seen = this.#seenIds(resource.name)
     let pagesInBatch = 0
     const signal = this.#options.signal
@@ -346,7 +367,7 @@ class PipelineRun {
       this.#firstPage?.resource === resource.name &&
       plan.start === undefined &&
       Object.keys(plan.query).length === 0
-        ? this.#firstPage.body
+        ? this.#firstPage.response
         : undefined
     this.#firstPage = undefined
     const pages = walkResource(
@@ -356,6 +377,7 @@ class PipelineRun {
         recordsPath: resource.recordsPath,
         paginator: resource.resolvedPaginator,
         query: plan.query,
+        ...(plan.lookback && { digestSeed: normalizationFingerprint(resource) }),
       },
       plan.start,
       signal,
@@ -365,6 +387,10 @@ class PipelineRun {
       for await (const page of pages) {
         let pastRange = false
         let newest: number | undefined
+        const unchanged =
+          page.digest !== undefined &&
+          plan.unchanged?.get(positionKey(page.position)) === page.digest
+        if (unchanged) result.unchanged += page.records.length
         for (const record of page.records) {
           if (plan.range || plan.lookback) {
             const created = createdAtOf(record, (plan.range ?? plan.lookback)!.field)
@@ -380,6 +406,8 @@ class PipelineRun {
               }
             }
           }
+          // Its records and their references were merged when this digest was committed.
+          if (unchanged) continue
           normalizer.add(record)
           for (const dep of resource.dependents ?? []) {
             const ref = valueAt(record, [dep.field])
@@ -392,11 +420,12 @@ class PipelineRun {
           }
         }
         if (plan.lookback && newest !== undefined && newest >= plan.lookback.cutoff) {
-          const at = JSON.stringify(page.position ?? null)
-          const pages = plan.lookback.pages.filter((p) => JSON.stringify(p.position) !== at)
+          const at = positionKey(page.position)
+          const pages = plan.lookback.pages.filter((p) => positionKey(p.position) !== at)
           pages.push({
             position: page.position ?? null,
             lastCreatedAt: new Date(newest).toISOString(),
+            ...(page.digest !== undefined && { digest: page.digest }),
           })
           plan.lookback.pages = pages
         }
@@ -435,6 +464,7 @@ class PipelineRun {
           resource: resource.name,
           pages: result.pages,
           records: result.records,
+          unchanged: result.unchanged,
           done: last,
           ...(eta.seconds() !== undefined && { etaSeconds: eta.seconds() }),
         }
@@ -599,7 +629,7 @@ const DAY_MS = 86_400_000
 /** A first page already fetched (by the preflight request). */
 interface PrefetchedPage {
   readonly resource: string
-  readonly body: unknown
+  readonly response: JsonResponse
 }
 
 /** How one resource is walked in this run. */
@@ -612,9 +642,17 @@ interface WalkPlan {
   /** Pages of the lookback window, collected as the walk goes. */
   readonly lookback:
     { readonly field: string; readonly cutoff: number; pages: LookbackPage[] } | undefined
+  /**
+   * Digests of the lookback pages as last committed, by position: a page read again with the
+   * same digest holds what the warehouse already has, and is not merged again (`run` only).
+   */
+  readonly unchanged?: ReadonlyMap<string, string>
   /** False for backfill: it never moves the live cursor. */
   readonly writeState: boolean
 }
+
+const positionKey = (position: PagePosition | null | undefined): string =>
+  JSON.stringify(position ?? null)
 
 const createdAtOf = (record: unknown, field: string): number | undefined => {
   const value = valueAt(record, [field])

@@ -18,11 +18,18 @@ export const resourceStateSchema = z.object({
   position: positionSchema.nullish(),
   /**
    * Pages holding records created within the lookback window, oldest first: where each was
-   * fetched (null = the first page) and the newest creation time on it. `run` re-reads from
-   * the first one.
+   * fetched (null = the first page), the newest creation time on it, and a digest of its
+   * response and of how it was normalized (absent = unknown). `run` re-reads from the first
+   * one, and merges only pages whose digest changed.
    */
   lookback: z
-    .array(z.object({ position: positionSchema.nullable(), lastCreatedAt: z.string() }))
+    .array(
+      z.object({
+        position: positionSchema.nullable(),
+        lastCreatedAt: z.string(),
+        digest: z.string().optional(),
+      }),
+    )
     .optional(),
   /** When a `reconcile` last scanned this resource completely (ISO). */
   reconciledAt: z.string().optional(),

@@ -6,8 +6,9 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
-import type { ProgressEvent } from '../../src/pipeline/run-pipeline.js'
+import type { ProgressEvent, RunResult } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
+import type { ResourceState } from '../../src/state/pipeline-state.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { startStandInApi } from '../helpers/http.js'
@@ -123,6 +124,86 @@ for (const kind of DESTINATION_KINDS) {
       expect(s.counters.byRoute.requests).toBe(1)
     })
 
+    it('a run merges only the re-read pages that changed since they were loaded', async () => {
+      const s = await start()
+      const config = {
+        resources: { requests_v3: { enabled: false }, requests: { lookbackDays: 30 } },
+      }
+      const url = await kind.freshUrl()
+      const pipeline = simulatorPipeline(s, config, url)
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      const lookback = (await stateOf(pipeline)).get('requests')!.lookback!
+      expect(lookback.length).toBeGreaterThanOrEqual(3)
+      expect(lookback.every((p) => typeof p.digest === 'string')).toBe(true)
+      const requestsOf = (r: RunResult) => r.resources.find((x) => x.resource === 'requests')!
+      const rowsOfLoad = async (loadId: string) =>
+        Number(
+          (
+            await rowsOf(
+              pipeline,
+              `SELECT count(*) AS n FROM thena.requests WHERE _thena_load_id = '${loadId}'`,
+            )
+          )[0]!.n,
+        )
+
+      // Nothing changed: every re-read page is skipped, no row is rewritten.
+      const same = await runPipeline(pipeline)
+      expect(same.status).toBe('success')
+      expect(requestsOf(same).records).toBe(0)
+      expect(requestsOf(same).unchanged).toBeGreaterThanOrEqual(lookback.length * 5)
+      expect(await rowsOfLoad(same.loadId)).toBe(0)
+
+      // One update: only the page that holds it is merged again.
+      const [updated] = s.mutate({
+        op: 'updateRequests',
+        count: 1,
+        createdAfter: daysAgo(20),
+        createdBefore: daysAgo(10),
+        set: { status: 'changed-in-window' },
+      }).ids
+      const one = await runPipeline(pipeline)
+      expect(requestsOf(one).records).toBeGreaterThanOrEqual(1)
+      // Pages hold 100 records: one page merged, the other re-read pages skipped.
+      expect(requestsOf(one).records).toBeLessThanOrEqual(100)
+      expect(requestsOf(one).unchanged).toBeGreaterThanOrEqual(100)
+      const [row] = await rowsOf(
+        pipeline,
+        `SELECT status, _thena_load_id AS load FROM thena.requests WHERE id = '${updated}'`,
+      )
+      expect(row).toEqual({ status: 'changed-in-window', load: one.loadId })
+      await expectWarehouseEqualsTruth(pipeline, s)
+
+      // New records land on the last page and after it.
+      s.mutate({ op: 'insertRequests', count: 15 })
+      const grown = await runPipeline(pipeline)
+      expect(requestsOf(grown).records).toBeGreaterThanOrEqual(15)
+      await expectWarehouseEqualsTruth(pipeline, s)
+
+      // Another way of normalizing (here another contract) reads every page again, once.
+      const strict = simulatorPipeline(
+        s,
+        { ...config, contract: { newColumns: 'discard_value' } },
+        url,
+      )
+      expect(requestsOf(await runPipeline(strict)).records).toBeGreaterThan(0)
+      expect(requestsOf(await runPipeline(strict)).records).toBe(0)
+
+      // A backfill writes rows without state: the digests are dropped, the next run merges.
+      const backfill = await runPipeline(strict, {
+        mode: 'backfill',
+        range: { from: new Date(Date.now() - 5 * DAY) },
+      })
+      expect(backfill.status).toBe('success')
+      const afterBackfill = (await stateOf(pipeline)).get('requests')!.lookback!
+      expect(afterBackfill.some((p) => p.digest !== undefined)).toBe(false)
+      expect(requestsOf(await runPipeline(strict)).records).toBeGreaterThan(0)
+
+      // A reconcile merges everything and leaves fresh digests: the next run skips again.
+      expect((await runPipeline(strict, { mode: 'reconcile' })).status).toBe('success')
+      expect(requestsOf(await runPipeline(strict)).records).toBe(0)
+      await expectWarehouseEqualsTruth(pipeline, s)
+    })
+
     it('records inserted while paging and repeated across pages: run, then reconcile, are exact', async () => {
       const s = await start({
         faults: { duplicate: 0.3, insertWhilePaging: { rate: 0.2, count: 2 } },
@@ -204,7 +285,16 @@ for (const kind of DESTINATION_KINDS) {
       )
       expect(rows.map((r) => r.id)).toEqual([...inside].sort())
       expect(outside.every((id) => !rows.some((r) => r.id === id))).toBe(true)
-      expect(await stateOf(pipeline)).toEqual(before)
+      // The cursor and the lookback pages stay; only their digests are dropped (the backfill
+      // rewrote rows those digests vouched for).
+      const dropDigests = (states: Map<string, ResourceState>) =>
+        new Map(
+          [...states].map(([name, state]) => [
+            name,
+            { ...state, lookback: state.lookback?.map(({ digest: _, ...p }) => p) },
+          ]),
+        )
+      expect(await stateOf(pipeline)).toEqual(dropDigests(before))
       const [load] = await rowsOf(
         pipeline,
         `SELECT command, records FROM thena._thena_loads WHERE load_id = '${result.loadId}'`,
