@@ -65,15 +65,13 @@ async function walkOnly(): Promise<{ requests: number; records: number }> {
 // (tsx compiling, mostly) happens outside the timed wall time, so it is reported on its own.
 const cpuAtStart = process.cpuUsage()
 const started = performance.now()
-let counts: { requests: number; records: number }
+let counts: { requests: number; records: number; unchanged?: number }
 if (fetchOnly) counts = await walkOnly()
 else {
   const result = await runPipeline(pipeline)
   if (result.status !== 'success') throw new Error(`run ${result.status}: ${result.error?.message}`)
-  counts = {
-    requests: result.resources.find((r) => r.resource === 'requests')!.records,
-    records: result.records,
-  }
+  const requests = result.resources.find((r) => r.resource === 'requests')!
+  counts = { requests: requests.records, records: result.records, unchanged: requests.unchanged }
 }
 const seconds = (performance.now() - started) / 1000
 const cpu = process.cpuUsage(cpuAtStart)

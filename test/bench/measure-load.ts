@@ -9,7 +9,10 @@ const LOAD_CHILD = new URL('./load-child.ts', import.meta.url).pathname
 
 /** Figures of one measured run. */
 export interface Measured {
+  /** Requests merged. */
   requests: number
+  /** Requests re-read on pages unchanged since they were loaded, so not merged. */
+  unchanged?: number
   records: number
   seconds: number
   /** CPU seconds of the loading process (user + system) while the clock ran. */
