@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { TerminalError } from '../errors.js'
 import type { HttpClient, JsonResponse } from '../http/http-client.js'
 import { nextPosition, pageQuery, valueAt } from '../http/paginator.js'
@@ -11,8 +10,8 @@ export interface FetchedPage {
   readonly position: PagePosition | undefined
   /** The position of the next page, or undefined when this was the last. */
   readonly next: PagePosition | undefined
-  /** Hash of `WalkTarget.digestSeed` and the response text; only when a seed is given. */
-  readonly digest?: string
+  /** The response body as received. */
+  readonly text: string
 }
 
 /** What `walkResource` needs to know about the endpoint. */
@@ -22,11 +21,6 @@ export interface WalkTarget {
   readonly paginator: ResolvedPaginator
   /** Extra query parameters sent with every page (e.g. date filters). */
   readonly query?: Readonly<Record<string, string>>
-  /**
-   * When set, every page carries a digest of this seed and its response text: equal digests
-   * mean the same bytes, read by the same normalization. Default none (no hashing).
-   */
-  readonly digestSeed?: string
 }
 
 /**
@@ -60,9 +54,7 @@ export async function* walkResource(
       records,
       position,
       next: nextPosition(target.paginator, position, body, records.length),
-      ...(target.digestSeed !== undefined && {
-        digest: createHash('sha1').update(target.digestSeed).update(text).digest('base64url'),
-      }),
+      text,
     }
   }
   let pending = fetchPage(start)

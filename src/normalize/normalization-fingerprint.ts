@@ -30,3 +30,10 @@ export function normalizationFingerprint(resource: ResolvedResource): string {
     )
     .digest('base64url')
 }
+
+/**
+ * Digest of a page: its response text as read under a normalization fingerprint. Equal digests
+ * mean the same bytes, normalized the same way.
+ */
+export const pageDigest = (fingerprint: string, text: string): string =>
+  createHash('sha1').update(fingerprint).update(text).digest('base64url')

@@ -8,7 +8,7 @@ import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, valueAt } from '../http/paginator.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
-import { normalizationFingerprint } from '../normalize/normalization-fingerprint.js'
+import { normalizationFingerprint, pageDigest } from '../normalize/normalization-fingerprint.js'
 import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { SchemaRegistry } from '../normalize/schema-registry.js'
@@ -359,6 +359,7 @@ class PipelineRun {
     let pagesInBatch = 0
     const signal = this.#options.signal
     const eta = new EtaEstimate(plan.range)
+    const fingerprint = plan.lookback ? normalizationFingerprint(resource) : undefined
     for (const dep of resource.dependents ?? []) await this.#knownIds(dep.resource)
     // One commit may be in flight while the next batch is fetched and normalized: the
     // destination works in its own threads meanwhile. Commits still happen strictly in order.
@@ -377,7 +378,6 @@ class PipelineRun {
         recordsPath: resource.recordsPath,
         paginator: resource.resolvedPaginator,
         query: plan.query,
-        ...(plan.lookback && { digestSeed: normalizationFingerprint(resource) }),
       },
       plan.start,
       signal,
@@ -387,9 +387,11 @@ class PipelineRun {
       for await (const page of pages) {
         let pastRange = false
         let newest: number | undefined
-        const unchanged =
-          page.digest !== undefined &&
-          plan.unchanged?.get(positionKey(page.position)) === page.digest
+        // Hashed only for pages of the window: hashing every page of a full walk would cost
+        // about as much as validating it.
+        const stored = plan.unchanged?.get(positionKey(page.position))
+        let digest = stored === undefined ? undefined : pageDigest(fingerprint!, page.text)
+        const unchanged = stored !== undefined && digest === stored
         if (unchanged) result.unchanged += page.records.length
         for (const record of page.records) {
           if (plan.range || plan.lookback) {
@@ -425,7 +427,7 @@ class PipelineRun {
           pages.push({
             position: page.position ?? null,
             lastCreatedAt: new Date(newest).toISOString(),
-            ...(page.digest !== undefined && { digest: page.digest }),
+            digest: (digest ??= pageDigest(fingerprint!, page.text)),
           })
           plan.lookback.pages = pages
         }
