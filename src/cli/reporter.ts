@@ -32,6 +32,7 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           loadId: r.loadId,
           status: r.status,
           records: r.records,
+          ...(r.unchanged > 0 && { unchanged: r.unchanged }),
           rejects: r.rejects,
           requests: r.requests,
           retries: r.retries,

@@ -17,7 +17,9 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
     )
   }
   console.log(
-    `${pipeline.name}: ${result.status} — ${result.records} records, ${result.rejects} rejected, ` +
+    `${pipeline.name}: ${result.status} — ${result.records} records, ` +
+      (result.unchanged ? `${result.unchanged} unchanged, ` : '') +
+      `${result.rejects} rejected, ` +
       (result.deleted ? `${result.deleted} soft-deleted, ` : '') +
       `${result.requests} requests (${result.retries} retries, ${result.rateLimited} rate-limited) in ${result.seconds.toFixed(1)} s` +
       (result.loadId ? ` [load ${result.loadId}] -> ${pipeline.destination.description}` : ''),

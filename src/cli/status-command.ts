@@ -25,7 +25,7 @@ async function collect(
   const destination = resolved.destination.description
   const loads = (
     await session.query(
-      `SELECT load_id, command, status, started_at, finished_at, heartbeat_at, records, rejects, requests, retries, rate_limited, error
+      `SELECT load_id, command, status, started_at, finished_at, heartbeat_at, records, unchanged, rejects, requests, retries, rate_limited, error
        FROM ${q(dataset)}._thena_loads WHERE pipeline = '${pipeline.replace(/'/g, "''")}' ORDER BY started_at DESC LIMIT 5`,
     )
   ).rows

@@ -30,6 +30,8 @@ export interface LoadRecord {
   readonly requests: number
   readonly retries: number
   readonly rateLimited: number
+  /** Records re-read on pages unchanged since they were loaded, and so not written again. */
+  readonly unchanged: number
   /** One-line error for failed runs (never contains a secret). */
   readonly error?: string
 }

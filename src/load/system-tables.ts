@@ -40,6 +40,7 @@ export const LOADS_TABLE: SystemTable = {
     col('rate_limited', 'bigint'),
     col('error', 'text'),
     col('heartbeat_at', 'timestamp'),
+    col('unchanged', 'bigint'),
   ],
 }
 
@@ -181,6 +182,7 @@ export const loadRow = (load: LoadRecord): Row => ({
   rate_limited: load.rateLimited,
   error: load.error ?? null,
   heartbeat_at: Date.now(),
+  unchanged: load.unchanged,
 })
 
 /** The `_thena_rejects` rows of a batch's rejects. */

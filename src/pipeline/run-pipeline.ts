@@ -64,6 +64,8 @@ export interface RunResult {
   readonly status: Exclude<LoadStatus, 'running' | 'aborted'>
   readonly resources: readonly ResourceResult[]
   readonly records: number
+  /** Records re-read on pages unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
   readonly rejects: number
   readonly requests: number
   readonly retries: number
@@ -96,6 +98,7 @@ export async function runPipeline(
     status: options.signal?.aborted ? 'interrupted' : 'failed',
     resources: [],
     records: 0,
+    unchanged: 0,
     rejects: 0,
     requests: client.stats.requests,
     retries: client.stats.retries,
@@ -178,6 +181,7 @@ class PipelineRun {
   #registry!: SchemaRegistry
   #states = new Map<string, ResourceState>()
   #records = 0
+  #unchanged = 0
   #rejects = 0
   /** Ids known to exist per resource, for dependent lookups (filled lazily). */
   readonly #known = new Map<string, Set<string>>()
@@ -218,6 +222,7 @@ class PipelineRun {
       requests: s.requests,
       retries: s.retries,
       rateLimited: s.rateLimited,
+      unchanged: this.#unchanged,
       ...(error !== undefined && { error }),
     }
   }
@@ -230,6 +235,7 @@ class PipelineRun {
       status,
       resources: this.#results,
       records: this.#records,
+      unchanged: this.#unchanged,
       rejects: this.#rejects,
       requests: s.requests,
       retries: s.retries,
@@ -392,7 +398,10 @@ class PipelineRun {
         const stored = plan.unchanged?.get(positionKey(page.position))
         let digest = stored === undefined ? undefined : pageDigest(fingerprint!, page.text)
         const unchanged = stored !== undefined && digest === stored
-        if (unchanged) result.unchanged += page.records.length
+        if (unchanged) {
+          result.unchanged += page.records.length
+          this.#unchanged += page.records.length
+        }
         for (const record of page.records) {
           if (plan.range || plan.lookback) {
             const created = createdAtOf(record, (plan.range ?? plan.lookback)!.field)

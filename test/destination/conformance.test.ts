@@ -74,6 +74,7 @@ const load = (loadId: string, status: LoadRecord['status']): LoadRecord => ({
   requests: 0,
   retries: 0,
   rateLimited: 0,
+  unchanged: 0,
 })
 
 for (const kind of DESTINATION_KINDS) {

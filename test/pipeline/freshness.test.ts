@@ -152,6 +152,13 @@ for (const kind of DESTINATION_KINDS) {
       expect(requestsOf(same).records).toBe(0)
       expect(requestsOf(same).unchanged).toBeGreaterThanOrEqual(lookback.length * 5)
       expect(await rowsOfLoad(same.loadId)).toBe(0)
+      const [load] = await rowsOf(
+        pipeline,
+        `SELECT records, unchanged FROM thena._thena_loads WHERE load_id = '${same.loadId}'`,
+      )
+      // Users, custom fields and sub-statuses are re-read whole: they are the records merged.
+      expect(load).toEqual({ records: String(same.records), unchanged: String(same.unchanged) })
+      expect(same.unchanged).toBe(requestsOf(same).unchanged)
 
       // One update: only the page that holds it is merged again.
       const [updated] = s.mutate({
