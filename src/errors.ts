@@ -1,3 +1,5 @@
+import { redactor } from './redactor.js'
+
 /**
  * One error hierarchy for the whole tool. Every error has a stable `code` that scripts and tests
  * can match on, and is either transient (retrying may help) or terminal (it will not).
@@ -9,7 +11,8 @@ export abstract class ThenaSyncError extends Error {
   abstract readonly transient: boolean
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Messages often quote what a server or the config said: no secret gets through.
+    super(redactor.redact(message), options)
     this.name = new.target.name
   }
 }

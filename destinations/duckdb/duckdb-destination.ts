@@ -8,7 +8,7 @@ import type {
   DestinationSession,
 } from '../../src/load/destination.js'
 import type { DuckDbConfig } from './duckdb-config.js'
-import { DUCKDB_CATALOG } from './duckdb-config.js'
+import { DUCKDB_CATALOG, DUCKDB_DEFAULT_MEMORY_LIMIT } from './duckdb-config.js'
 import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
@@ -19,20 +19,26 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
 }
 
 /**
- * Files this process has open. DuckDB keeps other processes out of an open file, but two
- * instances in one process could both write it: a second session on the same file is refused
- * as busy, like another process would be.
+ * The session queue of each file this process has open, by absolute path: the promise that
+ * settles when the last session in line has closed. DuckDB keeps other processes out of an
+ * open file, but two instances in one process would both write it and corrupt it, so a file is
+ * open at most once per process. The queue is read and extended synchronously, before any
+ * `await`, so two callers in the same tick cannot both take the file.
  */
-const OPEN_FILES = new Set<string>()
+const FILE_QUEUES = new Map<string, Promise<void>>()
 
 /** The embedded default: one DuckDB file, opened only while a command needs it. */
 export class DuckDbDestination implements Destination {
   readonly name = 'duckdb'
   readonly capabilities = DUCKDB_CAPABILITIES
-  readonly #config: Required<DuckDbConfig>
+  readonly #config: DuckDbConfig & { readonly schema: string; readonly memoryLimit: string }
 
   constructor(config: DuckDbConfig) {
-    this.#config = { schema: 'thena', memoryLimit: '64MB', ...config }
+    this.#config = {
+      ...config,
+      schema: config.schema ?? 'thena',
+      memoryLimit: config.memoryLimit ?? DUCKDB_DEFAULT_MEMORY_LIMIT,
+    }
   }
 
   get description(): string {
@@ -46,10 +52,22 @@ export class DuckDbDestination implements Destination {
         `no warehouse at ${this.description} yet: run \`thena-sync run\` (or \`thena-sync demo\`) first`,
       )
     }
-    // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would be
-    // a catalog called `thena` and `thena.requests` would be ambiguous with the `thena` schema.
+    const inMemory = this.#config.path === ':memory:'
     const file = resolve(this.#config.path)
-    if (OPEN_FILES.has(file)) throw this.#busy()
+    const release = inMemory ? () => undefined : await this.#turn(file, options)
+    try {
+      return await this.#open(file, options, release)
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
+
+  async #open(
+    file: string,
+    options: ConnectOptions,
+    release: () => void,
+  ): Promise<DestinationSession> {
     // Loaded on first use: the native library costs ~60 MB that Postgres users and commands
     // that never open a DuckDB file (simulate) should not pay.
     const { DuckDBInstance } = await import('@duckdb/node-api')
@@ -57,16 +75,22 @@ export class DuckDbDestination implements Destination {
     const instance = await DuckDBInstance.create(':memory:')
     const connection = await instance.connect()
     try {
+      // The file is attached under a fixed catalog name: opened directly, `thena.duckdb` would
+      // be a catalog called `thena` and `thena.requests` would be ambiguous with the schema.
       const mode = options.readOnly ? ' (READ_ONLY)' : ''
       await connection.run(`ATTACH ${quoteLiteral(this.#config.path)} AS ${DUCKDB_CATALOG}${mode}`)
       await connection.run(`USE ${DUCKDB_CATALOG}`)
-      // Bounded buffer pool: the file is the store, so peak memory stays flat as data grows.
-      // Beyond it DuckDB spills next to the file, as it does for a file it opens itself.
-      if (this.#config.path !== ':memory:')
-        await connection.run(`SET temp_directory = ${quoteLiteral(`${file}.tmp`)}`)
-      await connection.run(`SET memory_limit = ${quoteLiteral(this.#config.memoryLimit)}`)
-      // Fewer, larger checkpoints: at the default 16 MB a 100k-record load took 20% longer.
-      await connection.run(`SET checkpoint_threshold = '256MB'`)
+      // Beyond the memory limit DuckDB spills here, as it does next to a file it opens itself.
+      const temp =
+        this.#config.tempDirectory ?? (this.#config.path === ':memory:' ? undefined : `${file}.tmp`)
+      if (temp !== undefined) await connection.run(`SET temp_directory = ${quoteLiteral(temp)}`)
+      // Only loads are bounded: a reader (query, status, schema) gets DuckDB's own default, so a
+      // query over large rows never fails where plain DuckDB would answer.
+      if (!options.readOnly) {
+        await connection.run(`SET memory_limit = ${quoteLiteral(this.#config.memoryLimit)}`)
+        // Fewer, larger checkpoints: at the default 16 MB a 100k-record load took 20% longer.
+        await connection.run(`SET checkpoint_threshold = '256MB'`)
+      }
     } catch (error) {
       connection.closeSync()
       instance.closeSync()
@@ -74,13 +98,46 @@ export class DuckDbDestination implements Destination {
       if (/\block\b/i.test(message)) throw this.#busy()
       throw new TransientError(
         'destination_unavailable',
-        `cannot open ${this.description}: ${message}`,
+        `cannot open ${this.description}: ${message.split('\n')[0]}`,
       )
     }
-    OPEN_FILES.add(file)
-    return new DuckDbSession(instance, connection, this.#config.schema, () =>
-      OPEN_FILES.delete(file),
-    )
+    return new DuckDbSession(instance, connection, this.#config.schema, release)
+  }
+
+  /**
+   * Takes this process's turn on `file`: at once when no session of this process has it open;
+   * otherwise busy, or (with `wait`) after the sessions ahead have closed. Resolves to the
+   * function that gives the turn back.
+   */
+  async #turn(file: string, options: ConnectOptions): Promise<() => void> {
+    const ahead = FILE_QUEUES.get(file)
+    if (ahead && !options.wait) throw this.#busy()
+    let release!: () => void
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    const tail = (ahead ?? Promise.resolve()).then(() => mine)
+    FILE_QUEUES.set(file, tail)
+    const giveBack = () => {
+      release()
+      if (FILE_QUEUES.get(file) === tail) FILE_QUEUES.delete(file)
+    }
+    if (!ahead) return giveBack
+    const signal = options.signal
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal!.reason)
+        if (signal?.aborted) return onAbort()
+        signal?.addEventListener('abort', onAbort, { once: true })
+        void ahead.then(() => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        })
+      })
+    } catch (error) {
+      // Those queued behind still wait for the sessions ahead, then pass straight through.
+      giveBack()
+      throw error
+    }
+    return giveBack
   }
 
   #busy(): TransientError {

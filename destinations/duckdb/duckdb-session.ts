@@ -150,6 +150,11 @@ export class DuckDbSession implements DestinationSession {
 
   async unlock(): Promise<void> {}
 
+  /** This session has the file, so no other session can be running a pipeline on it. */
+  async isLockHeld(): Promise<boolean> {
+    return false
+  }
+
   async query(sql: string): Promise<QueryResult> {
     try {
       const reader = await this.#conn.runAndReadAll(sql)
@@ -331,6 +336,13 @@ export class DuckDbSession implements DestinationSession {
 /** Maps a DuckDB error to the tool's error taxonomy (the one place that knows DuckDB's messages). */
 function toThenaSyncError(error: unknown, context: string): Error {
   const message = error instanceof Error ? error.message : String(error)
+  if (/out of memory|could not allocate block|failed to pin block/i.test(message)) {
+    return new TerminalError(
+      'destination_out_of_memory',
+      `DuckDB ran out of its memory limit (${message.split('\n')[0]}, during ${context.slice(0, 40)}): raise it with THENA_DUCKDB_MEMORY_LIMIT or \`duckdb.memoryLimit\` in pipelines.config.ts, e.g. 1GB`,
+      { cause: error },
+    )
+  }
   if (/\block\b|conflict/i.test(message)) {
     return new TransientError('destination_busy', `DuckDB is busy (${message.split('\n')[0]})`, {
       cause: error,

@@ -28,23 +28,27 @@ export class PostgresDestination implements Destination {
     this.#url = new URL(config.url)
   }
 
-  /** The URL without its password. */
+  /**
+   * `postgres://USER@HOST:PORT/DATABASE`: never the password, and no query parameter (one of
+   * them may be `password=`).
+   */
   get description(): string {
-    const url = new URL(this.#url)
-    url.password = ''
-    return url.toString()
+    const user = this.#url.username ? `${this.#url.username}@` : ''
+    return `postgres://${user}${this.#where}${this.#url.pathname}`
   }
 
-  /** `host:port`, for messages. */
+  /** `host:port` as pg connects to it (a `host` or `port` parameter wins over the URL's). */
   get #where(): string {
-    return `${this.#url.hostname}:${this.#url.port || '5432'}`
+    const params = this.#url.searchParams
+    return `${params.get('host') ?? this.#url.hostname}:${params.get('port') ?? (this.#url.port || '5432')}`
   }
 
   async #open(readOnly: boolean): Promise<PostgresClient> {
     const session = await loadSession()
     return session.openClient(
       {
-        connectionString: this.#config.url,
+        // The URL as parsed here, so that pg connects exactly where messages say it does.
+        connectionString: this.#url.href,
         application_name: this.#config.applicationName,
         connectionTimeoutMillis: 15_000,
       },

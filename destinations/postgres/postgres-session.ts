@@ -151,8 +151,20 @@ export class PostgresSession implements DestinationSession {
     }
   }
 
+  /**
+   * Serializes DDL on this schema across sessions until the transaction ends: two pipelines
+   * creating the same schema or table at once would otherwise collide in Postgres' catalog
+   * (`pg_type_typname_nsp_index`), and number their schema-history rows alike.
+   */
+  async #lockDdl(): Promise<void> {
+    await this.#client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `thena-sync:ddl:${this.#schema}`,
+    ])
+  }
+
   async prepare(): Promise<void> {
-    await this.#guard('prepare', async () => {
+    await this.transaction(async () => {
+      await this.#lockDdl()
       await this.#root.schema.createSchema(this.#schema).ifNotExists().execute()
       for (const table of SYSTEM_TABLES) {
         let create = this.#db.schema.createTable(table.name).ifNotExists()
@@ -234,6 +246,19 @@ export class PostgresSession implements DestinationSession {
     return rows[0]!.taken
   }
 
+  async isLockHeld(pipeline: string): Promise<boolean> {
+    // A bigint advisory key is held as (classid, objid) = its high and low 32 bits.
+    const { rows } = await this.#guard('lock check', () =>
+      this.#client.query<{ held: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)) AS held`,
+        [`thena-sync:${this.#schema}:${pipeline}`],
+      ),
+    )
+    return rows[0]!.held
+  }
+
   async unlock(pipeline: string): Promise<void> {
     if (!this.#locks.delete(pipeline)) return
     await this.#client
@@ -292,6 +317,7 @@ export class PostgresSession implements DestinationSession {
   readonly #tx: DestinationTransaction = {
     applySchema: async (changes: readonly SchemaChange[], loadId: string) => {
       if (changes.length === 0) return
+      await this.#lockDdl()
       const { next } = await this.#db
         .selectFrom(SCHEMA_HISTORY_TABLE.name)
         .select(sql<string>`coalesce(max(ordinal), 0) + 1`.as('next'))
@@ -489,6 +515,12 @@ export function toThenaSyncError(error: unknown, context: string, where: string)
   }
   if (code === '3D000') {
     return new TerminalError('destination_error', `Postgres at ${where}: ${message}`, {
+      cause: error,
+    })
+  }
+  // Deadlock, serialization failure, lock not available: the transaction can simply run again.
+  if (code === '40P01' || code === '40001' || code === '55P03') {
+    return new TransientError('destination_busy', `Postgres at ${where}: ${message}`, {
       cause: error,
     })
   }

@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
-import { redact } from './output.js'
+import { redactProcessOutput } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
 import { packageVersion } from '../version.js'
+import { redactor } from '../redactor.js'
 
-const secrets = () => [process.env.THENA_API_TOKEN ?? '']
 import type { ExitCode } from './exit-codes.js'
 import { demoCommand } from './demo-command.js'
 import { queryCommand } from './query-command.js'
@@ -37,6 +37,9 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
 export async function main(argv: readonly string[]): Promise<number> {
   let code: ExitCode = EXIT_CODES.ok
   limitHeapGrowth()
+  redactProcessOutput()
+  // Before any config is read: a config that fails to load must not print it either.
+  redactor.add(process.env.THENA_API_TOKEN)
   try {
     await buildProgram((c) => (code = c)).parseAsync([...argv])
     return code
@@ -45,12 +48,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage
     }
     if (error instanceof ThenaSyncError) {
-      console.error(`thena-sync: ${redact(error.message, secrets())}`)
+      console.error(`thena-sync: ${error.message}`)
       return error.code === 'config_invalid' ? EXIT_CODES.usage : EXIT_CODES.failed
     }
-    console.error(
-      `thena-sync: ${redact(error instanceof Error ? error.message : String(error), secrets())}`,
-    )
+    console.error(`thena-sync: ${error instanceof Error ? error.message : String(error)}`)
     return EXIT_CODES.internal
   }
 }

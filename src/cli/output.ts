@@ -1,3 +1,4 @@
+import { redactor } from '../redactor.js'
 import Table from 'cli-table3'
 import type { QueryResult } from '../load/destination.js'
 
@@ -40,9 +41,36 @@ export function formatRows(result: QueryResult, format: OutputFormat): string {
   return `${table.toString()}\n(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`
 }
 
-/** Removes every secret from a message before it is printed or stored. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***')
-  return out
+let redacting = false
+
+/**
+ * Sends everything this process writes to stdout and stderr through the redactor: summaries,
+ * log lines, error lines, and whatever a library prints. Installed once, by `main`.
+ */
+export function redactProcessOutput(): void {
+  if (redacting) return
+  redacting = true
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const text =
+        typeof chunk === 'string'
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk).toString('utf8')
+            : undefined
+      if (text === undefined) return write(chunk, ...rest)
+      // A Buffer's encoding argument no longer applies once it is text.
+      const args = typeof chunk === 'string' ? rest : rest.filter((a) => typeof a === 'function')
+      return write(redactor.redact(text), ...args)
+    }) as typeof stream.write
+  }
 }
+
+/**
+ * A pino destination on stderr that goes through the redactor. pino's own file-descriptor
+ * destination would write around `process.stderr`.
+ */
+export const logDestination = (): { write(line: string): void } => ({
+  write: (line) => void process.stderr.write(redactor.redact(line)),
+})

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress'
 import { pino } from 'pino'
 import type { ProgressEvent, RunResult } from '../pipeline/run-pipeline.js'
+import { logDestination } from './output.js'
 
 /** Shows a run's progress: bars on a terminal, one structured log line per event otherwise. */
 export interface Reporter {
@@ -13,7 +14,7 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
   if (!tty) {
     const log = pino(
       { base: { pipeline }, timestamp: pino.stdTimeFunctions.isoTime },
-      pino.destination({ fd: 2, sync: true }),
+      logDestination(),
     )
     return {
       progress: (e) =>

@@ -6,11 +6,9 @@ import { exitCodeOf, interruptSignal, selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
-import { redact } from './output.js'
 
 /** Prints a run's summary on stdout and its error, if any, as one line on stderr. */
 export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
-  const secrets = [pipeline.http.token]
   for (const r of result.resources) {
     console.log(
       `  ${r.resource.padEnd(16)} ${String(r.records).padStart(8)} records ${String(r.pages).padStart(6)} pages${r.unchanged ? `  ${r.unchanged} unchanged` : ''}${r.rejects ? `  ${r.rejects} rejected` : ''}`,
@@ -24,8 +22,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
       `${result.requests} requests (${result.retries} retries, ${result.rateLimited} rate-limited) in ${result.seconds.toFixed(1)} s` +
       (result.loadId ? ` [load ${result.loadId}] -> ${pipeline.destination.description}` : ''),
   )
-  if (result.error)
-    console.error(`thena-sync: ${pipeline.name}: ${redact(result.error.message, secrets)}`)
+  if (result.error) console.error(`thena-sync: ${pipeline.name}: ${result.error.message}`)
 }
 
 /** What to run: the mode and its scope (everything but the signal and progress callback). */

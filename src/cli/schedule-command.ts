@@ -5,7 +5,7 @@ import { selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
-import { redact } from './output.js'
+import { logDestination } from './output.js'
 import { printRun } from './run-command.js'
 
 /**
@@ -32,9 +32,8 @@ export function scheduleCommand(setExitCode: (code: ExitCode) => void): Command 
         )
       const log = pino(
         { base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-        pino.destination({ fd: 2, sync: true }),
+        logDestination(),
       )
-      const secrets = pipelines.map((p) => p.http.token)
       const onEvent = (event: SchedulerEvent) => {
         const { job } = event
         const where = { pipeline: job.pipeline.name, mode: job.mode }
@@ -47,7 +46,7 @@ export function scheduleCommand(setExitCode: (code: ExitCode) => void): Command 
             next: event.next,
           })
         else if (event.kind === 'skipped')
-          log.info({ event: 'skipped', ...where, reason: redact(event.reason, secrets) })
+          log.info({ event: 'skipped', ...where, reason: event.reason })
         else printRun(job.pipeline, event.result)
       }
       const scheduler = new Scheduler(jobs, onEvent, (job) => {

@@ -7,6 +7,21 @@ import { formatRows } from './output.js'
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`
 
+/**
+ * A run's heartbeat moves at every commit; a run that still holds its lock but has not
+ * committed for this long is hung, and shown as `stale` too.
+ */
+const STALE_HEARTBEAT_MS = 30 * 60_000
+
+const heartbeatAge = (value: unknown): number => {
+  const ms = Date.parse(
+    String(value)
+      .replace(' ', 'T')
+      .replace(/\+00(:00)?$/, 'Z'),
+  )
+  return Number.isNaN(ms) ? Infinity : Date.now() - ms
+}
+
 /** Everything `status` shows, as `--json` prints it. */
 export interface StatusReport {
   readonly pipeline: string
@@ -23,12 +38,22 @@ async function collect(
 ): Promise<StatusReport> {
   const { name: pipeline, dataset } = resolved
   const destination = resolved.destination.description
-  const loads = (
+  const recent = (
     await session.query(
       `SELECT load_id, command, status, started_at, finished_at, heartbeat_at, records, unchanged, rejects, requests, retries, rate_limited, error
        FROM ${q(dataset)}._thena_loads WHERE pipeline = '${pipeline.replace(/'/g, "''")}' ORDER BY started_at DESC LIMIT 5`,
     )
   ).rows
+  // A `running` row whose process is gone (killed, crashed) stays until the next run marks it
+  // aborted: shown as `stale`, so that status never reports a dead run as running.
+  const live = recent.some((l) => l.status === 'running')
+    ? await session.isLockHeld(pipeline)
+    : false
+  const loads = recent.map((l) =>
+    l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
+      ? { ...l, status: 'stale' }
+      : l,
+  )
   const tables = (await session.readTables()).map((t) => t.name)
   const counts = []
   for (const table of tables) {

@@ -51,6 +51,18 @@ export interface HttpConfig {
   readonly backoffMs?: number
 }
 
+/** Settings of a DuckDB destination (ignored for Postgres). */
+export interface DuckDbSettings {
+  /**
+   * Buffer-pool limit of a load, in DuckDB's size syntax (`256MB`, `2GB`, or a share of RAM such
+   * as `50%`). Default `THENA_DUCKDB_MEMORY_LIMIT`, else `256MB`. `query`, `status` and `schema`
+   * are not bounded by it.
+   */
+  readonly memoryLimit?: Setting
+  /** Where DuckDB spills beyond the limit. Default `THENA_DUCKDB_TEMP_DIRECTORY`, else `<file>.tmp`. */
+  readonly tempDirectory?: Setting
+}
+
 /** One pipeline: a source, a destination, and how to run it. */
 export interface PipelineConfig {
   /** What to read. Default: the Thena bolt source (`sources/thena`). */
@@ -63,6 +75,8 @@ export interface PipelineConfig {
   readonly destination?: Setting
   /** Schema (dataset) the tables land in. Default `thena`. */
   readonly dataset?: string
+  /** DuckDB memory limit and spill directory, when the destination is a DuckDB file. */
+  readonly duckdb?: DuckDbSettings
   /** Per-resource overrides, by resource name. */
   readonly resources?: Readonly<Record<string, ResourceConfig>>
   readonly http?: HttpConfig

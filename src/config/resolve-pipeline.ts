@@ -10,7 +10,8 @@ import type { ResolvedPaginator } from '../http/paginator.js'
 import type { Destination } from '../load/destination.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
 import { validate as isCron } from 'node-cron'
-import { isEnvRef } from './env.js'
+import { env as envRef, isEnvRef } from './env.js'
+import { redactor } from '../redactor.js'
 import { CONTRACT_MODES, EVOLVE } from '../normalize/schema-contract.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 
@@ -75,34 +76,94 @@ const positiveInt = (value: unknown, field: string, fix: string) => {
     fail(field, `expected ${fix}, got \`${String(value)}\``)
 }
 
-/** Builds the destination a `THENA_DESTINATION`-style string names. */
+/** DuckDB settings, resolved (see `DuckDbSettings`). */
+export interface ResolvedDuckDbSettings {
+  readonly memoryLimit?: string
+  readonly tempDirectory?: string
+}
+
+const MEMORY_UNITS: Readonly<Record<string, number>> = {
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+}
+
+/** A DuckDB memory size such as `256MB` or `2GiB`, at least 64 MB (a checkpoint can fail below). */
+function checkMemoryLimit(value: string, field: string): string {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b)\s*$/i.exec(value)
+  if (!match) return fail(field, `expected a size such as \`256MB\` or \`2GB\`, got \`${value}\``)
+  if (Number(match[1]) * MEMORY_UNITS[match[2]!.toLowerCase()]! < 64e6)
+    fail(field, `expected at least \`64MB\` (DuckDB cannot checkpoint below), got \`${value}\``)
+  return value.trim()
+}
+
+/** Spellings of a password inside a destination string that may not parse (keyword DSNs too). */
+const PASSWORD_PATTERNS = [
+  /\b(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/gi,
+  /^[a-z][a-z0-9+.-]*:\/*[^:/@\s]*:([^\s]+)@/gi,
+]
+
+/** Adds every password a destination string holds, parsed or not, to the redactor. */
+function registerDestinationSecrets(text: string, env: NodeJS.ProcessEnv): void {
+  for (const pattern of PASSWORD_PATTERNS)
+    for (const match of text.matchAll(pattern)) redactor.add(match[1]!.replace(/^'|'$/g, ''))
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    return
+  }
+  redactor.add(url.password)
+  for (const [key, value] of url.searchParams) if (/password/i.test(key)) redactor.add(value)
+  // Without a password in the URL, pg falls back on the libpq variable.
+  redactor.add(env.PGPASSWORD)
+}
+
+/**
+ * Builds the destination a `THENA_DESTINATION`-style string names. Its passwords are added to
+ * the redactor first, and a string that does not parse is described without being echoed.
+ */
 export function destinationFromUrl(
   url: string,
   dataset: string,
   field = 'destination',
+  duckdb: ResolvedDuckDbSettings = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Destination {
+  registerDestinationSecrets(url, env)
   if (url.startsWith('duckdb:')) {
     const path = url.slice('duckdb:'.length)
     if (path === '') fail(field, '`duckdb:` needs a file path, e.g. `duckdb:./thena.duckdb`')
-    return new DuckDbDestination({ path, schema: dataset })
+    return new DuckDbDestination({ path, schema: dataset, ...duckdb })
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  const hidden = 'the value is not shown, as it may hold a password'
+  if (/^postgres(ql)?:/i.test(url)) {
     let parsed: URL | undefined
     try {
       parsed = new URL(url)
     } catch {
       parsed = undefined
     }
-    if (!parsed?.hostname || parsed.pathname.length < 2)
+    if (
+      !/^postgres(ql)?:\/\//i.test(url) ||
+      !(parsed?.hostname || parsed?.searchParams.get('host')) ||
+      parsed.pathname.length < 2
+    )
       fail(
         field,
-        'expected `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (percent-encode special characters in the password)',
+        `expected \`postgres://USER:PASSWORD@HOST:PORT/DATABASE\`, with @ : / ? # % in the password percent-encoded (${hidden})`,
       )
-    return new PostgresDestination({ url, schema: dataset })
+    return new PostgresDestination({ url: parsed!.href, schema: dataset })
   }
+  const scheme = /^([a-z][a-z0-9+.-]{0,20}):/i.exec(url)?.[1]
   return fail(
     field,
-    `expected \`duckdb:PATH\` or a \`postgres://\` URL, got \`${url.split('@').pop()}\``,
+    `expected \`duckdb:PATH\` or a \`postgres://\` URL, got ${scheme ? `a \`${scheme}:\` URL` : 'something else'} (${hidden})`,
   )
 }
 
@@ -125,8 +186,20 @@ export function resolvePipeline(
   if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
     fail(`${at}.baseUrl`, `expected an http(s) URL, got \`${baseUrl}\``)
   const token = read(p.token, `${at}.token`, env)
+  redactor.add(token)
+  // Credentials written into the base URL are secrets too (the client never prints them).
+  redactor.add(URL.canParse(baseUrl) ? new URL(baseUrl).password : undefined)
   const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
-  const destination = destinationFromUrl(destinationUrl, dataset, `${at}.destination`)
+  const destinationField = isEnvRef(p.destination)
+    ? `${at}.destination (${p.destination.name})`
+    : `${at}.destination`
+  const destination = destinationFromUrl(
+    destinationUrl,
+    dataset,
+    destinationField,
+    resolveDuckDb(p, at, env),
+    env,
+  )
   const http = p.http ?? {}
   positiveInt(http.concurrency, `${at}.http.concurrency`, 'a whole number ≥ 1')
   if (http.concurrency === 0) fail(`${at}.http.concurrency`, 'expected a whole number ≥ 1, got `0`')
@@ -179,6 +252,34 @@ export function resolvePipeline(
     http: { ...http, baseUrl, token },
     batchPages: p.batchPages || 25,
     schedule,
+  }
+}
+
+function resolveDuckDb(
+  p: PipelineConfig,
+  at: string,
+  env: NodeJS.ProcessEnv,
+): ResolvedDuckDbSettings {
+  const field = (name: string) =>
+    `${at}.duckdb.${name}` +
+    (p.duckdb?.[name as keyof typeof p.duckdb] === undefined
+      ? ` (THENA_DUCKDB_${name === 'memoryLimit' ? 'MEMORY_LIMIT' : 'TEMP_DIRECTORY'})`
+      : '')
+  const memoryLimit = read(
+    p.duckdb?.memoryLimit ?? envRef('THENA_DUCKDB_MEMORY_LIMIT', ''),
+    field('memoryLimit'),
+    env,
+    '',
+  )
+  const tempDirectory = read(
+    p.duckdb?.tempDirectory ?? envRef('THENA_DUCKDB_TEMP_DIRECTORY', ''),
+    field('tempDirectory'),
+    env,
+    '',
+  )
+  return {
+    ...(memoryLimit && { memoryLimit: checkMemoryLimit(memoryLimit, field('memoryLimit')) }),
+    ...(tempDirectory && { tempDirectory }),
   }
 }
 

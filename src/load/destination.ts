@@ -64,6 +64,13 @@ export interface ConnectOptions {
   readonly readOnly?: boolean
   /** Create the warehouse when it does not exist; false fails with `warehouse_missing`. Default true. */
   readonly create?: boolean
+  /**
+   * For a destination that one process may open only once at a time (a DuckDB file): wait for
+   * the other sessions of this process to close instead of failing as busy. Default false.
+   */
+  readonly wait?: boolean
+  /** Gives up waiting (see `wait`) when aborted. */
+  readonly signal?: AbortSignal
 }
 
 /** An open connection to a destination. */
@@ -82,6 +89,11 @@ export interface DestinationSession {
    */
   tryLock(pipeline: string): Promise<boolean>
   unlock(pipeline: string): Promise<void>
+  /**
+   * Whether a session, in this process or another, holds the pipeline's run lock right now:
+   * false means a `running` row of that pipeline was left by a process that is gone.
+   */
+  isLockHeld(pipeline: string): Promise<boolean>
   /** Runs SQL and returns its rows. */
   query(sql: string): Promise<QueryResult>
   close(): Promise<void>

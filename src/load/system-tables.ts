@@ -7,6 +7,7 @@ import type {
   TableSchema,
 } from '../normalize/table-schema.js'
 import type { LoadRecord } from './destination.js'
+import { redactor } from '../redactor.js'
 
 /** A `_thena_` table every destination keeps next to the data, described as data. */
 export interface SystemTable {
@@ -180,18 +181,18 @@ export const loadRow = (load: LoadRecord): Row => ({
   requests: load.requests,
   retries: load.retries,
   rate_limited: load.rateLimited,
-  error: load.error ?? null,
+  error: load.error === undefined ? null : redactor.redact(load.error),
   heartbeat_at: Date.now(),
   unchanged: load.unchanged,
 })
 
-/** The `_thena_rejects` rows of a batch's rejects. */
+/** The `_thena_rejects` rows of a batch's rejects (secrets an API may echo are redacted). */
 export const rejectRows = (loadId: string, rejects: readonly Reject[], now = Date.now()): Row[] =>
   rejects.map((r) => ({
     load_id: loadId,
     resource: r.resource,
     record_id: r.recordId,
-    reason: r.reason,
-    raw_json: r.raw,
+    reason: redactor.redact(r.reason),
+    raw_json: redactor.redact(r.raw),
     rejected_at: now,
   }))

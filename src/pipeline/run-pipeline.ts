@@ -121,33 +121,46 @@ export async function runPipeline(
     firstPage = { resource: first.name, response }
   }
   let session: DestinationSession | undefined
+  let locked = false
   try {
     // An existing warehouse is opened and the pipeline's lock taken before any request, so a
     // second process finds it busy without touching the API; a new one is created only after
     // the preflight request succeeded.
-    session = await pipeline.destination.connect({ create: false }).catch((error: unknown) => {
-      if (error instanceof ThenaSyncError && error.code === 'warehouse_missing') return undefined
-      throw error
-    })
+    // Pipelines of this process that share a DuckDB file take turns on it.
+    const wait = { wait: true, ...(options.signal && { signal: options.signal }) }
+    session = await pipeline.destination
+      .connect({ create: false, ...wait })
+      .catch((error: unknown) => {
+        if (error instanceof ThenaSyncError && error.code === 'warehouse_missing') return undefined
+        throw error
+      })
     if (session) {
       await lockPipeline(session, pipeline)
+      locked = true
       await preflight()
     } else {
       await preflight()
-      session = await pipeline.destination.connect()
+      session = await pipeline.destination.connect(wait)
       await lockPipeline(session, pipeline)
+      locked = true
     }
   } catch (error) {
-    // Stopped (SIGTERM) during the preflight of an existing warehouse, with the lock held: the
-    // request may have reached the API, so the run is on record as interrupted, as it would be
-    // a moment later. A refused token still writes nothing.
-    if (session && options.signal?.aborted && client.stats.requests > 0)
-      await new PipelineRun(pipeline, session, client, options)
-        .recordInterrupted()
+    // The first request failed (API down, token refused) or was stopped, on an existing
+    // warehouse with the lock held: the run is on record, so that the loads show outages. On a
+    // new warehouse (no session yet) nothing is written, and a refused token leaves no file.
+    let loadId = ''
+    if (session && locked && (client.stats.requests > 0 || !options.signal?.aborted)) {
+      const run = new PipelineRun(pipeline, session, client, options)
+      const failure = options.signal?.aborted ? undefined : asThenaSyncError(error)
+      await run
+        .recordEnded(failure ? 'failed' : 'interrupted', failure?.message)
+        .then(() => (loadId = run.loadId))
         .catch(() => undefined)
+      await session.unlock(pipeline.name).catch(() => undefined)
+    }
     await client.close()
     await session?.close()
-    return refused(error)
+    return { ...refused(error), loadId }
   }
   const run = new PipelineRun(pipeline, session, client, options, firstPage)
   try {
@@ -208,7 +221,8 @@ class PipelineRun {
     this.#options = options
   }
 
-  #load(status: LoadStatus, error?: string): LoadRecord {
+  /** The run's load row; `pending` adds what the commit that writes it also commits. */
+  #load(status: LoadStatus, error?: string, pending?: Counts): LoadRecord {
     const s = this.#client.stats
     return {
       loadId: this.loadId,
@@ -217,12 +231,12 @@ class PipelineRun {
       status,
       startedAt: this.#startedAt,
       ...(status !== 'running' && { finishedAt: new Date() }),
-      records: this.#records,
-      rejects: this.#rejects,
+      records: this.#records + (pending?.records ?? 0),
+      rejects: this.#rejects + (pending?.rejects ?? 0),
       requests: s.requests,
       retries: s.retries,
       rateLimited: s.rateLimited,
-      unchanged: this.#unchanged,
+      unchanged: this.#unchanged + (pending?.unchanged ?? 0),
       ...(error !== undefined && { error }),
     }
   }
@@ -246,12 +260,25 @@ class PipelineRun {
     }
   }
 
-  /** Records a run stopped before it began loading, with the requests it made. */
-  async recordInterrupted(): Promise<void> {
+  /**
+   * Records a run that ended before it began loading (its first request failed, or it was
+   * stopped meanwhile), with the requests it made: a warehouse's loads show every outage.
+   */
+  async recordEnded(status: 'failed' | 'interrupted', error?: string): Promise<void> {
     await retryTransient(() => this.#session.prepare())
     await retryTransient(() =>
-      this.#session.transaction((tx) => tx.writeLoad(this.#load('interrupted'))),
+      this.#session.transaction((tx) => tx.writeLoad(this.#load(status, error))),
     )
+  }
+
+  /** Counts of a commit, added to the run's once it has committed. */
+  #committed(result: MutableResult, counts: Counts): void {
+    this.#records += counts.records
+    this.#rejects += counts.rejects
+    this.#unchanged += counts.unchanged
+    result.records += counts.resourceRecords
+    result.rejects += counts.resourceRejects
+    result.unchanged += counts.unchanged
   }
 
   async execute(): Promise<RunResult> {
@@ -360,9 +387,16 @@ class PipelineRun {
       this.#states.set(resource.name, (state = forgotten))
     }
     const refs = new Map<string, Set<string>>()
-    const result = { resource: resource.name, pages: 0, records: 0, unchanged: 0, rejects: 0 }
+    const result: MutableResult = {
+      resource: resource.name,
+      pages: 0,
+      records: 0,
+      unchanged: 0,
+      rejects: 0,
+    }
     const seen = this.#seenIds(resource.name)
     let pagesInBatch = 0
+    let unchangedInBatch = 0
     const signal = this.#options.signal
     const eta = new EtaEstimate(plan.range)
     const fingerprint = plan.lookback ? normalizationFingerprint(resource) : undefined
@@ -398,10 +432,7 @@ class PipelineRun {
         const stored = plan.unchanged?.get(positionKey(page.position))
         let digest = stored === undefined ? undefined : pageDigest(fingerprint!, page.text)
         const unchanged = stored !== undefined && digest === stored
-        if (unchanged) {
-          result.unchanged += page.records.length
-          this.#unchanged += page.records.length
-        }
+        if (unchanged) unchangedInBatch += page.records.length
         for (const record of page.records) {
           if (plan.range || plan.lookback) {
             const created = createdAtOf(record, (plan.range ?? plan.lookback)!.field)
@@ -465,30 +496,37 @@ class PipelineRun {
           ...(last && { completedAt: now }),
         }
         if (plan.writeState) state = committed
-        this.#records += batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0)
-        this.#rejects += batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0)
-        result.records += batch.rootIds.length
-        result.rejects += batch.rejects.length
+        // Counted once committed: a failed run's row says what the warehouse holds.
+        const counts: Counts = {
+          records: batch.rootIds.length + dependents.reduce((n, b) => n + b.rootIds.length, 0),
+          rejects: batch.rejects.length + dependents.reduce((n, b) => n + b.rejects.length, 0),
+          unchanged: unchangedInBatch,
+          resourceRecords: batch.rootIds.length,
+          resourceRejects: batch.rejects.length,
+        }
+        unchangedInBatch = 0
         this.#remember(resource.name, batch)
         for (const b of dependents) this.#remember(b.resource, b)
-        const progress: ProgressEvent = {
-          resource: resource.name,
-          pages: result.pages,
-          records: result.records,
-          unchanged: result.unchanged,
-          done: last,
-          ...(eta.seconds() !== undefined && { etaSeconds: eta.seconds() }),
-        }
+        const etaSeconds = eta.seconds()
+        const pages = result.pages
         await inFlight
         inFlight = commitBatch(this.#session, this.#registry, {
           pipeline: this.#p.name,
           loadId: this.loadId,
           batches: [batch, ...dependents],
           states: plan.writeState ? new Map([[resource.name, committed]]) : new Map(),
-          load: this.#load('running'),
+          load: this.#load('running', undefined, counts),
         }).then(() => {
           if (plan.writeState) this.#states.set(resource.name, committed)
-          this.#options.onProgress?.(progress)
+          this.#committed(result, counts)
+          this.#options.onProgress?.({
+            resource: resource.name,
+            pages,
+            records: result.records,
+            unchanged: result.unchanged,
+            done: last,
+            ...(etaSeconds !== undefined && { etaSeconds }),
+          })
         })
         // Awaited before the next commit or after the loop; never an unhandled rejection.
         inFlight.catch(() => undefined)
@@ -636,6 +674,17 @@ function asThenaSyncError(error: unknown): ThenaSyncError {
 }
 
 const DAY_MS = 86_400_000
+
+/** What one commit adds to the run's counters (and to its resource's). */
+interface Counts {
+  readonly records: number
+  readonly rejects: number
+  readonly unchanged: number
+  readonly resourceRecords: number
+  readonly resourceRejects: number
+}
+
+type MutableResult = { -readonly [K in keyof ResourceResult]: ResourceResult[K] }
 
 /** A first page already fetched (by the preflight request). */
 interface PrefetchedPage {

@@ -40,7 +40,12 @@ const pipeline = resolvePipeline(
     },
   },
   'bench',
-  {},
+  // Only the DuckDB settings come from the environment, so that a bench can compare them.
+  {
+    ...(process.env.THENA_DUCKDB_MEMORY_LIMIT && {
+      THENA_DUCKDB_MEMORY_LIMIT: process.env.THENA_DUCKDB_MEMORY_LIMIT,
+    }),
+  },
 )
 
 async function walkOnly(): Promise<{ requests: number; records: number }> {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
@@ -123,6 +124,12 @@ for (const kind of DESTINATION_KINDS) {
         child.kill('SIGKILL')
         const res = await done
         expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
+        if (res.signal === 'SIGKILL') {
+          // The dead run's row still says `running`; status knows its process is gone.
+          const status = await runCli(['status', '--json'], { cwd: dir, env })
+          const [last] = (JSON.parse(status.stdout) as { loads: { status: string }[] }).loads
+          expect(last!.status).toBe('stale')
+        }
         s.mutate({ op: 'insertRequests', count: 7 })
       }
       const final = await runCli(['run'], { cwd: dir, env })
@@ -152,6 +159,12 @@ for (const kind of DESTINATION_KINDS) {
       const env = envFor(s, dir, s.token, url)
       const { child, done } = startCli(['run'], { cwd: dir, env })
       await firstCommit(child)
+      if (kind.name === 'postgres') {
+        // Postgres can be read during a run: a live run is `running`, not stale.
+        const status = await runCli(['status', '--json'], { cwd: dir, env })
+        const [live] = (JSON.parse(status.stdout) as { loads: { status: string }[] }).loads
+        expect(live!.status).toBe('running')
+      }
       child.kill('SIGTERM')
       const res = await done
       expect(res.code).toBe(130)
@@ -280,12 +293,61 @@ describe('thena-sync query during a run (CLI, DuckDB)', () => {
 })
 
 describe('thena-sync demo (CLI)', () => {
-  it('needs no token: simulator, run into ./thena.duckdb, a sample query', async () => {
+  it('needs no token: simulator, run into ./thena.duckdb, a sample query; run again, it starts over', async () => {
     const dir = tempDir()
     const res = await runCli(['demo', '--records', '200'], { cwd: dir })
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('success')
     expect(res.stdout).toMatch(/status\s.*requests/)
     expect(existsSync(join(dir, 'thena.duckdb'))).toBe(true)
+    const again = await runCli(['demo', '--records', '300'], { cwd: dir })
+    expect(again.code).toBe(0)
+    const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout) as {
+      loads: { command: string }[]
+      tables: { table: string; rows: number }[]
+    }
+    expect(status.loads.map((l) => l.command)).toEqual(['demo'])
+    expect(status.tables.find((t) => t.table === 'requests')!.rows).toBe(300)
+  })
+
+  it('never touches a real warehouse: THENA_DESTINATION is ignored, a real ./thena.duckdb is refused by name', async () => {
+    const s = await start({ records: 120 })
+    const elsewhere = tempDir()
+    const real = duckdbIn(elsewhere)
+    expect((await runCli(['run'], { cwd: elsewhere, env: envFor(s, elsewhere) })).code).toBe(0)
+    const before = readFileSync(join(elsewhere, 'thena.duckdb'))
+    // Exported, as it would be in a shell used for real runs.
+    const dir = tempDir()
+    const res = await runCli(['demo', '--records', '100'], {
+      cwd: dir,
+      env: { THENA_DESTINATION: real },
+    })
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('demo ignores THENA_DESTINATION')
+    expect(existsSync(join(dir, 'thena.duckdb'))).toBe(true)
+    expect(readFileSync(join(elsewhere, 'thena.duckdb')).equals(before)).toBe(true)
+    // In the folder of the real warehouse: refused, naming the file; nothing written.
+    const refused = await runCli(['demo', '--records', '100'], { cwd: elsewhere })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr.trim()).toBe(
+      'thena-sync: demo: ./thena.duckdb holds loads made by other commands than `demo`; demo writes only to a warehouse of its own: run it in another folder, or pass --file demo.duckdb',
+    )
+    expect(readFileSync(join(elsewhere, 'thena.duckdb')).equals(before)).toBe(true)
+    // A DuckDB file that is no thena-sync warehouse at all is refused too; --file picks another.
+    const plain = await DuckDBInstance.create(join(elsewhere, 'plain.duckdb'))
+    const conn = await plain.connect()
+    await conn.run('CREATE TABLE mine AS SELECT 42 AS answer')
+    conn.closeSync()
+    plain.closeSync()
+    const notOurs = await runCli(['demo', '--file', 'plain.duckdb'], { cwd: elsewhere })
+    expect(notOurs.code).toBe(2)
+    expect(notOurs.stderr).toContain('plain.duckdb is not a thena-sync demo warehouse')
+    const own = await runCli(['demo', '--records', '50', '--file', 'demo.duckdb'], {
+      cwd: elsewhere,
+    })
+    expect(own.code).toBe(0)
+    expect(own.stdout).toContain('THENA_DESTINATION=duckdb:demo.duckdb npx thena-sync query')
+    const loads = await rowsOf(pipelineFor(s, elsewhere), 'SELECT command FROM thena._thena_loads')
+    expect(loads).toEqual([{ command: 'run' }])
   })
 })

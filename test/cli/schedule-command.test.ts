@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
@@ -125,3 +128,60 @@ for (const kind of DESTINATION_KINDS) {
     }, 60_000)
   })
 }
+
+describe('thena-sync schedule (CLI): two pipelines on one DuckDB file', () => {
+  it('same cron, same file, two datasets: they take turns; every success printed is on record; the file stays readable', async () => {
+    const s = (sim = await startSimulator({
+      rateLimit: false,
+      records: 1500,
+      faults: { latency: { rate: 1, ms: 5 } },
+    }))
+    const dir = tempDir()
+    const file = join(dir, 'shared.duckdb')
+    const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url))
+    const pipeline = (dataset: string) =>
+      `{ token: env('SIM_TOKEN'), baseUrl: ${JSON.stringify(s.url)}, destination: ${JSON.stringify(`duckdb:${file}`)}, dataset: '${dataset}', schedule: { cron: '*/2 * * * * *' } }`
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }')
+    writeFileSync(
+      join(dir, 'pipelines.config.ts'),
+      `import { defineConfig, env } from ${JSON.stringify(index)}\n` +
+        `export default defineConfig({ pipelines: { first: ${pipeline('thena')}, second: ${pipeline('other')} } })\n`,
+    )
+    const env = { SIM_TOKEN: s.token }
+    const daemon = startCli(['schedule'], { cwd: dir, env })
+    await sleep(9000)
+    s.mutate({ op: 'insertRequests', count: 25 })
+    await sleep(3000)
+    daemon.child.kill('SIGTERM')
+    const res = await daemon.done
+    expect(res.code).toBe(0)
+    expect(res.stderr.split('\n').filter((l) => l.startsWith('thena-sync:'))).toEqual([])
+    const printed = [...res.stdout.matchAll(/^(first|second): success .*\[load (\S+)\]/gm)].map(
+      (m) => ({ pipeline: m[1]!, load: m[2]! }),
+    )
+    // Neither pipeline starves the other.
+    for (const name of ['first', 'second'])
+      expect(printed.filter((p) => p.pipeline === name).length).toBeGreaterThanOrEqual(2)
+    const reader = resolvePipeline(
+      { pipelines: { r: { token: 'x', destination: `duckdb:${file}` } } },
+      'r',
+      {},
+    )
+    for (const [name, dataset] of [
+      ['first', 'thena'],
+      ['second', 'other'],
+    ] as const) {
+      const loads = await rowsOf(
+        reader,
+        `SELECT load_id, status FROM ${dataset}._thena_loads WHERE pipeline = '${name}'`,
+      )
+      const byId = new Map(loads.map((l) => [l.load_id, l.status]))
+      for (const p of printed.filter((x) => x.pipeline === name))
+        expect(byId.get(p.load)).toBe('success')
+      const [{ n }] = (await rowsOf(reader, `SELECT count(*) AS n FROM ${dataset}.requests`)) as [
+        { n: string },
+      ]
+      expect(Number(n)).toBeGreaterThanOrEqual(1500)
+    }
+  }, 60_000)
+})

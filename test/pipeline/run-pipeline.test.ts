@@ -315,6 +315,80 @@ for (const kind of DESTINATION_KINDS) {
       })
     })
 
+    describe('the loads table tells the truth', () => {
+      it('every run that got past the lock is on record: an API outage, a refused token', async () => {
+        const s = await start({ records: 200 })
+        const destination = await kind.freshUrl()
+        expect((await runPipeline(simulatorPipeline(s, {}, destination))).status).toBe('success')
+        // The API is down: it answers 503 to everything.
+        const down = createServer((_, res) => {
+          res.statusCode = 503
+          res.end('down')
+        })
+        await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve))
+        try {
+          const { port } = down.address() as AddressInfo
+          const api = { url: `http://127.0.0.1:${port}`, token: s.token }
+          const outage = simulatorPipeline(
+            api,
+            { http: { maxRetries: 1, backoffMs: 1 } },
+            destination,
+          )
+          const failed = []
+          for (let tick = 0; tick < 3; tick++) failed.push(await runPipeline(outage))
+          expect(failed.map((r) => r.status)).toEqual(['failed', 'failed', 'failed'])
+          const refused = await runPipeline(simulatorPipeline(s, { token: 'wrong' }, destination))
+          expect(refused.error?.code).toBe('http_unauthorized')
+          const loads = await rowsOf(
+            outage,
+            'SELECT load_id, status, records, requests, error FROM thena._thena_loads ORDER BY started_at',
+          )
+          expect(loads.map((l) => [l.status, Number(l.requests)])).toEqual([
+            ['success', expect.any(Number)],
+            ['failed', 2],
+            ['failed', 2],
+            ['failed', 2],
+            ['failed', 1],
+          ])
+          expect(loads.slice(1).map((l) => l.load_id)).toEqual(
+            [...failed, refused].map((r) => r.loadId),
+          )
+          expect(String(loads[1]!.error)).toContain('HTTP 503')
+          expect(String(loads[4]!.error)).toContain('refused the token')
+          expect(loads.slice(1).every((l) => Number(l.records) === 0)).toBe(true)
+        } finally {
+          down.close()
+        }
+      })
+
+      it('a failed run counts the records it committed, not those it normalized', async () => {
+        const s = await start({ records: 450 })
+        const pipeline = await pipelineOn(s, { batchPages: 2 })
+        // requests_v3 exists already with a shape no row fits: its first commit fails.
+        const session = await pipeline.destination.connect()
+        try {
+          await session.prepare()
+          await session.query('CREATE TABLE thena.requests_v3 (id INTEGER)')
+        } finally {
+          await session.close()
+        }
+        const result = await runPipeline(pipeline)
+        expect(result.status).toBe('failed')
+        const counts = await rowsOf(
+          pipeline,
+          `SELECT (SELECT count(*) FROM thena.requests) + (SELECT count(*) FROM thena.users)
+                + (SELECT count(*) FROM thena.custom_fields) + (SELECT count(*) FROM thena.sub_statuses) AS n`,
+        )
+        const [load] = await rowsOf(
+          pipeline,
+          `SELECT records FROM thena._thena_loads WHERE load_id = '${result.loadId}'`,
+        )
+        expect(Number(load!.records)).toBe(Number(counts[0]!.n))
+        expect(result.records).toBe(Number(counts[0]!.n))
+        expect(result.resources.find((r) => r.resource === 'requests')!.records).toBe(450)
+      })
+    })
+
     describe('run: a failure mid-run', () => {
       it('keeps the last committed batch, records the error, and stores no secret', async () => {
         const s = await startSimulator({
