@@ -324,6 +324,13 @@ export class DuckDbSession implements DestinationSession {
       }
     },
 
+    countLive: async (table: TableSchema) => {
+      const [row] = await this.#rows(
+        `SELECT count(*) AS n FROM ${this.#t(table.name)} WHERE _thena_deleted_at IS NULL`,
+      )
+      return Number(row!.n)
+    },
+
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
       await this.#run(
         `UPDATE ${this.#t('_thena_loads')} SET status = 'aborted' WHERE pipeline = ? AND status = 'running' AND load_id <> ?`,

@@ -468,6 +468,15 @@ export class PostgresSession implements DestinationSession {
       return Number(result.numAffectedRows ?? 0)
     },
 
+    countLive: async (table: TableSchema) => {
+      const { n } = await this.#db
+        .selectFrom(table.name)
+        .select(sql<string>`count(*)`.as('n'))
+        .where('_thena_deleted_at', 'is', null)
+        .executeTakeFirstOrThrow()
+      return Number(n)
+    },
+
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
       await this.#db
         .updateTable(LOADS_TABLE.name)

@@ -79,8 +79,17 @@ export function reconcileCommand(setExitCode: (code: ExitCode) => void): Command
     )
     .option('--pipeline <name>', 'reconcile only this pipeline')
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
-    .action(async (flags: PipelineFlags) =>
-      setExitCode(await runPipelines(await selectPipelines(flags), { mode: 'reconcile' })),
+    .option(
+      '--allow-mass-delete',
+      'the deletions are real: soft-delete even all of a table, or more than reconcile.maxDeleteShare of it',
+    )
+    .action(async (flags: PipelineFlags & { allowMassDelete?: boolean }) =>
+      setExitCode(
+        await runPipelines(await selectPipelines(flags), {
+          mode: 'reconcile',
+          ...(flags.allowMassDelete && { allowMassDelete: true }),
+        }),
+      ),
     )
 }
 

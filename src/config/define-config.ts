@@ -51,6 +51,16 @@ export interface HttpConfig {
   readonly backoffMs?: number
 }
 
+/** How `reconcile` guards against an API that returns too little. */
+export interface ReconcileConfig {
+  /**
+   * Largest share of a table's rows one reconcile may soft-delete; beyond it (or when it would
+   * mark every row) the reconcile fails and marks nothing, unless run with
+   * `--allow-mass-delete`. A number in (0, 1]. Default 0.5.
+   */
+  readonly maxDeleteShare?: number
+}
+
 /** Settings of a DuckDB destination (ignored for Postgres). */
 export interface DuckDbSettings {
   /**
@@ -89,6 +99,8 @@ export interface PipelineConfig {
   readonly contract?: Partial<SchemaContract>
   /** Cron schedule used by `thena-sync schedule`. */
   readonly schedule?: ScheduleConfig
+  /** The mass-delete guard of `reconcile`. */
+  readonly reconcile?: ReconcileConfig
 }
 
 /** The whole `pipelines.config.ts`. */

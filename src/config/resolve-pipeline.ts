@@ -42,9 +42,11 @@ export interface ResolvedPipeline {
   readonly http: HttpClientOptions
   readonly batchPages: number
   readonly schedule: ResolvedSchedule
+  readonly reconcile: { readonly maxDeleteShare: number }
 }
 
 const DEFAULT_LOOKBACK_DAYS = 14
+const DEFAULT_MAX_DELETE_SHARE = 0.5
 
 const DEFAULT_BASE_URL = 'https://bolt.thena.ai'
 const DEFAULT_DESTINATION = 'duckdb:./thena.duckdb'
@@ -243,6 +245,12 @@ export function resolvePipeline(
     })
   }
   const schedule = resolveSchedule(p, at, env)
+  const maxDeleteShare = p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE
+  if (typeof maxDeleteShare !== 'number' || !(maxDeleteShare > 0 && maxDeleteShare <= 1))
+    fail(
+      `${at}.reconcile.maxDeleteShare`,
+      `expected a share of the table in (0, 1], e.g. 0.5, got \`${String(maxDeleteShare)}\``,
+    )
   return {
     name,
     source,
@@ -252,6 +260,7 @@ export function resolvePipeline(
     http: { ...http, baseUrl, token },
     batchPages: p.batchPages || 25,
     schedule,
+    reconcile: { maxDeleteShare },
   }
 }
 

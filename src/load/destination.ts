@@ -125,6 +125,8 @@ export interface DestinationTransaction {
    * `_thena_deleted_at = at`. Returns how many were marked.
    */
   markDeleted(table: TableSchema, liveIds: readonly string[], at: Date): Promise<number>
+  /** Root rows of `table` not soft-deleted. */
+  countLive(table: TableSchema): Promise<number>
   /** Marks runs left `running` by a process that died as `aborted`. */
   abortStaleLoads(pipeline: string, exceptLoadId: string): Promise<void>
 }

@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly resources?: readonly string[]
   /** Backfill: created-at range, `from` inclusive, `to` exclusive; open ends when absent. */
   readonly range?: { readonly from?: Date; readonly to?: Date }
+  /** Reconcile: the deletions are real, mark them even beyond the mass-delete guard. Default false. */
+  readonly allowMassDelete?: boolean
 }
 
 /** What one resource did in a run. */
@@ -569,7 +571,10 @@ class PipelineRun {
 
   /**
    * After every resource was scanned completely: rows no longer in the source get
-   * `_thena_deleted_at`, in one transaction with each resource's `reconciledAt`.
+   * `_thena_deleted_at`, in one transaction with each resource's `reconciledAt`. A scan that
+   * would mark all of a table, or more than `reconcile.maxDeleteShare` of it, is taken for an
+   * API that lied (an empty or cut-short list): the transaction rolls back and nothing is
+   * marked, unless the run was told the deletions are real (`allowMassDelete`).
    */
   async #markDeleted(): Promise<void> {
     const now = new Date()
@@ -578,19 +583,35 @@ class PipelineRun {
       const table = this.#registry.table(resource)?.schema
       if (table) marks.push([{ ...table, columns: [...table.columns] }, [...ids]])
     }
+    const share = this.#p.reconcile.maxDeleteShare
+    const reconciled = new Map<string, ResourceState>()
     await retryTransient(() =>
       this.#session.transaction(async (tx) => {
         let deleted = 0
-        for (const [table, ids] of marks) deleted += await tx.markDeleted(table, ids, now)
+        for (const [table, ids] of marks) {
+          const live = await tx.countLive(table)
+          const marked = await tx.markDeleted(table, ids, now)
+          if (
+            !this.#options.allowMassDelete &&
+            marked > 0 &&
+            (marked === live || marked > share * live)
+          )
+            throw new TerminalError(
+              'reconcile_guard',
+              `reconcile would soft-delete ${marked} of the ${live} rows of ${table.name} (${Math.round((100 * marked) / live)}%; the guard allows ${marked === live ? 'never all of them' : `at most ${Math.round(share * 100)}%`}): the API may have returned an empty or cut-short list, so nothing was marked. If the deletions are real, run \`thena-sync reconcile --allow-mass-delete\` (or raise reconcile.maxDeleteShare)`,
+            )
+          deleted += marked
+        }
         for (const resource of this.#p.resources) {
           const state = this.#states.get(resource.name) ?? { version: STATE_VERSION, records: 0 }
-          const reconciled = { ...state, reconciledAt: now.toISOString() }
-          await tx.writeState(this.#p.name, resource.name, reconciled, this.loadId)
-          this.#states.set(resource.name, reconciled)
+          const next = { ...state, reconciledAt: now.toISOString() }
+          await tx.writeState(this.#p.name, resource.name, next, this.loadId)
+          reconciled.set(resource.name, next)
         }
         this.#deleted = deleted
       }),
     )
+    for (const [resource, state] of reconciled) this.#states.set(resource, state)
   }
 
   #remember(resource: string, batch: NormalizedBatch): void {

@@ -271,6 +271,16 @@ for (const kind of DESTINATION_KINDS) {
       expect(users).toMatchObject({ sync: 'full', lookbackDays: null, softDeleted: 0 })
       const human = await runCli(['status'], { cwd: dir, env })
       expect(human.stdout).toMatch(/lastReconcile/)
+      // An API that suddenly lists nothing: the guard holds until the deletion is confirmed.
+      s.mutate({ op: 'deleteRequests', ids: [...s.truth.requests()].map((r) => r.id as string) })
+      const guarded = await runCli(['reconcile'], { cwd: dir, env })
+      expect(guarded.code).toBe(4)
+      const lines = guarded.stderr.split('\n').filter((l) => l.startsWith('thena-sync:'))
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain('reconcile would soft-delete 297 of the 297 rows of requests')
+      const confirmed = await runCli(['reconcile', '--allow-mass-delete'], { cwd: dir, env })
+      expect(confirmed.code).toBe(0)
+      expect(confirmed.stdout).toMatch(/\d+ soft-deleted/)
     })
   })
 }

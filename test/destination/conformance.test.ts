@@ -422,8 +422,10 @@ for (const kind of DESTINATION_KINDS) {
       const { destination, session: s } = await open()
       const { root } = await withTickets(destination, s)
       await s.transaction((tx) => tx.merge(root, [ticket('a'), ticket('b'), ticket('c')]))
+      expect(await s.transaction((tx) => tx.countLive(root))).toBe(3)
       const at = new Date(Date.UTC(2026, 2, 1))
       expect(await s.transaction((tx) => tx.markDeleted(root, ['a'], at))).toBe(2)
+      expect(await s.transaction((tx) => tx.countLive(root))).toBe(1)
       // Already marked rows keep their first mark.
       expect(
         await s.transaction((tx) => tx.markDeleted(root, ['a'], new Date(Date.UTC(2026, 3, 1)))),

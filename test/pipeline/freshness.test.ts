@@ -251,6 +251,51 @@ for (const kind of DESTINATION_KINDS) {
       expect(marked[0]!.n).toBe('0')
     })
 
+    it('a reconcile never mass-deletes on thin evidence: an empty or cut-short list marks nothing', async () => {
+      const s = await start({ records: 300 })
+      const url = await kind.freshUrl()
+      const pipeline = simulatorPipeline(s, requestsOnly, url)
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      const softDeleted = async () =>
+        Number(
+          (
+            await rowsOf(
+              pipeline,
+              'SELECT count(*) AS n FROM thena.requests WHERE _thena_deleted_at IS NOT NULL',
+            )
+          )[0]!.n,
+        )
+      // A list far shorter than the table: two thirds gone, more than the default 50 %.
+      const ids = [...s.truth.requests()].map((r) => r.id as string)
+      s.mutate({ op: 'deleteRequests', ids: ids.slice(0, 200) })
+      const short = await runPipeline(pipeline, { mode: 'reconcile' })
+      expect(short.status).toBe('failed')
+      expect(short.error?.code).toBe('reconcile_guard')
+      expect(short.error?.message).toBe(
+        'reconcile would soft-delete 200 of the 300 rows of requests (67%; the guard allows at most 50%): the API may have returned an empty or cut-short list, so nothing was marked. If the deletions are real, run `thena-sync reconcile --allow-mass-delete` (or raise reconcile.maxDeleteShare)',
+      )
+      expect(await softDeleted()).toBe(0)
+      expect((await stateOf(pipeline)).get('requests')!.reconciledAt).toBeUndefined()
+      // An empty list: never all of a table, whatever the share allows.
+      s.mutate({ op: 'deleteRequests', ids: ids.slice(200) })
+      const lenient = simulatorPipeline(
+        s,
+        { ...requestsOnly, reconcile: { maxDeleteShare: 1 } },
+        url,
+      )
+      const empty = await runPipeline(lenient, { mode: 'reconcile' })
+      expect(empty.error?.message).toContain(
+        '300 of the 300 rows of requests (100%; the guard allows never all of them)',
+      )
+      expect(await softDeleted()).toBe(0)
+      // The deletions are real: confirmed, they are marked.
+      const confirmed = await runPipeline(pipeline, { mode: 'reconcile', allowMassDelete: true })
+      expect(confirmed.status).toBe('success')
+      // The requests, and the hidden users only they referenced.
+      expect(confirmed.deleted).toBe(300 + s.truth.hiddenUserIds.length)
+      expect(await softDeleted()).toBe(300)
+    })
+
     it('backfill reloads a created-at range, stops after it, and leaves the cursor alone', async () => {
       const s = await start()
       const pipeline = await pipelineOn(s, { ...requestsOnly, batchPages: 1 })
