@@ -1,6 +1,6 @@
 import { TerminalError } from '../errors.js'
 import type { HttpClient, JsonResponse } from '../http/http-client.js'
-import { nextPosition, pageQuery, valueAt } from '../http/paginator.js'
+import { nextPosition, pageQuery, positionKey, valueAt } from '../http/paginator.js'
 import type { PagePosition, ResolvedPaginator } from '../http/paginator.js'
 
 /** One page of a resource, with where it was fetched from and where the next one is. */
@@ -23,25 +23,37 @@ export interface WalkTarget {
   readonly query?: Readonly<Record<string, string>>
 }
 
+/** The records of a response, or undefined when they are not where the target says. */
+export const recordsOf = (target: WalkTarget, body: unknown): unknown =>
+  target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
+
+/** One page of `target` at `position`, as the API answers it. */
+export const fetchPageAt = (
+  client: HttpClient,
+  target: WalkTarget,
+  position: PagePosition | undefined,
+  signal?: AbortSignal,
+): Promise<JsonResponse> =>
+  client.get(target.path, { ...target.query, ...pageQuery(target.paginator, position) }, signal)
+
 /**
  * Pages through an endpoint from `start` to the end, oldest first. The next page is requested
- * while the caller works on the current one; memory holds at most two pages.
+ * while the caller works on the current one; memory holds at most two pages, plus the
+ * responses the caller already has (`prefetched`, by `positionKey`), used once each.
  */
 export async function* walkResource(
   client: HttpClient,
   target: WalkTarget,
   start: PagePosition | undefined,
   signal?: AbortSignal,
-  /** The response for `start`, when the caller already has it. */
-  startResponse?: JsonResponse,
+  prefetched?: Map<string, JsonResponse>,
 ): AsyncGenerator<FetchedPage> {
   const fetchPage = async (position: PagePosition | undefined): Promise<FetchedPage> => {
-    const query = { ...target.query, ...pageQuery(target.paginator, position) }
-    const { body, text } =
-      position === start && startResponse !== undefined
-        ? startResponse
-        : await client.get(target.path, query, signal)
-    const records = target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
+    const key = positionKey(position)
+    const known = prefetched?.get(key)
+    prefetched?.delete(key)
+    const { body, text } = known ?? (await fetchPageAt(client, target, position, signal))
+    const records = recordsOf(target, body)
     if (!Array.isArray(records)) {
       const where =
         target.recordsPath.length === 0 ? 'the top level' : `\`${target.recordsPath.join('.')}\``
@@ -58,9 +70,17 @@ export async function* walkResource(
     }
   }
   let pending = fetchPage(start)
+  let previous: string | undefined
   try {
     for (;;) {
       const page = await pending
+      // An API that ignores the page parameter serves the same page forever.
+      if (page.records.length > 0 && page.text === previous)
+        throw new TerminalError(
+          'pagination_loop',
+          `GET ${target.path}: the API served the same page twice in a row: stopping instead of looping (check the paginator settings)`,
+        )
+      previous = page.text
       if (page.next) pending = fetchPage(page.next)
       yield page
       if (!page.next) return

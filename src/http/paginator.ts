@@ -43,6 +43,45 @@ export type ResolvedPaginator = z.output<typeof paginatorSchema>
 /** Where a walk stands: what to send for the next page. Persisted in state between runs. */
 export type PagePosition = { readonly cursor?: string | null; readonly page?: number }
 
+/** A position as a map key (undefined and null are both the first page). */
+export const positionKey = (position: PagePosition | null | undefined): string =>
+  JSON.stringify(position ?? null)
+
+/** What the engine needs to know about each kind of paginator, as data. */
+interface PaginatorTraits {
+  /**
+   * Whether a stored position can move when the source deletes records before it (page
+   * numbers and offsets do; a keyset cursor does not). A walk resuming at such a position
+   * verifies it first, and steps back with `previous` until it is sure nothing is skipped.
+   */
+  readonly positionsShift: boolean
+  /**
+   * The page before `position` (`{ position: undefined }` is the first page); undefined when
+   * `position` is the first page or positions cannot go back.
+   */
+  previous(
+    p: ResolvedPaginator,
+    position: PagePosition | undefined,
+  ): { readonly position: PagePosition | undefined } | undefined
+}
+
+const PAGINATOR_TRAITS: Readonly<Record<ResolvedPaginator['type'], PaginatorTraits>> = {
+  cursor: { positionsShift: false, previous: () => undefined },
+  page: {
+    positionsShift: true,
+    previous: (p, position) => {
+      if (p.type !== 'page' || position?.page === undefined || position.page <= p.firstPage)
+        return undefined
+      // The first page is the position a walk from the start has: none.
+      const page = position.page - 1
+      return { position: page === p.firstPage ? undefined : { page } }
+    },
+  },
+}
+
+/** The traits of a paginator (see `PaginatorTraits`). */
+export const paginatorTraits = (p: ResolvedPaginator): PaginatorTraits => PAGINATOR_TRAITS[p.type]
+
 /** The query parameters of the page at `position`. */
 export function pageQuery(
   p: ResolvedPaginator,

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
-import { walkResource } from '../extract/walk-resource.js'
+import { fetchPageAt, recordsOf, walkResource } from '../extract/walk-resource.js'
+import type { WalkTarget } from '../extract/walk-resource.js'
 import { HttpClient, InvalidBodyError } from '../http/http-client.js'
 import type { JsonResponse } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
-import { pageQuery, valueAt } from '../http/paginator.js'
+import { pageQuery, paginatorTraits, positionKey, valueAt } from '../http/paginator.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
 import { normalizationFingerprint, pageDigest } from '../normalize/normalization-fingerprint.js'
@@ -13,7 +14,7 @@ import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { SchemaRegistry } from '../normalize/schema-registry.js'
 import { STATE_VERSION } from '../state/pipeline-state.js'
-import type { LookbackPage, ResourceState } from '../state/pipeline-state.js'
+import type { LookbackPage, PageAnchor, ResourceState } from '../state/pipeline-state.js'
 import type { TableSchema } from '../normalize/table-schema.js'
 
 /** Progress of a run, for the CLI's progress display and logs. */
@@ -365,11 +366,55 @@ class PipelineRun {
       ? (previous?.lookback ?? []).filter((p) => Date.parse(p.lastCreatedAt) >= cutoff)
       : []
     const lookback = field && cutoff ? { field, cutoff, pages: [] as LookbackPage[] } : undefined
-    if (pages.length === 0) return { ...base, start: previous?.position ?? undefined, lookback }
+    if (pages.length === 0) {
+      const anchor = previous?.anchor
+      return {
+        ...base,
+        start: previous?.position ?? undefined,
+        lookback,
+        ...(anchor && { covers: (records) => coversAnchor(records, resource, anchor) }),
+      }
+    }
     const unchanged = new Map<string, string>()
     for (const page of pages)
       if (page.digest !== undefined) unchanged.set(positionKey(page.position), page.digest)
-    return { ...base, start: pages[0]!.position ?? undefined, lookback, unchanged }
+    return {
+      ...base,
+      start: pages[0]!.position ?? undefined,
+      lookback,
+      unchanged,
+      // The page must start before the window, or some of the window's records are skipped.
+      covers: (records) => (createdAtOf(records[0], field!) ?? Infinity) < cutoff!,
+    }
+  }
+
+  /**
+   * Where a walk that resumes at `start` must begin so that it skips nothing, for positions
+   * that shift when the source deletes records: the page at `start` is read, and while it does
+   * not `cover` what the last run committed (an empty page, or one that starts after it), the
+   * walk steps back a page. The pages read on the way are kept in `pages` for the walk.
+   */
+  async #locateStart(
+    resource: ResolvedResource,
+    target: WalkTarget,
+    start: PagePosition | undefined,
+    covers: (records: readonly unknown[]) => boolean,
+    pages: Map<string, JsonResponse>,
+  ): Promise<PagePosition | undefined> {
+    const traits = paginatorTraits(resource.resolvedPaginator)
+    let position = start
+    for (;;) {
+      const key = positionKey(position)
+      const response =
+        pages.get(key) ?? (await fetchPageAt(this.#client, target, position, this.#options.signal))
+      if (pages.size < this.#p.batchPages) pages.set(key, response)
+      const records = recordsOf(target, response.body)
+      // A page that does not parse is the walk's to report.
+      if (!Array.isArray(records) || (records.length > 0 && covers(records))) return position
+      const previous = traits.previous(resource.resolvedPaginator, position)
+      if (!previous) return position
+      position = previous.position
+    }
   }
 
   async #syncResource(resource: ResolvedResource): Promise<void> {
@@ -406,25 +451,25 @@ class PipelineRun {
     // One commit may be in flight while the next batch is fetched and normalized: the
     // destination works in its own threads meanwhile. Commits still happen strictly in order.
     let inFlight: Promise<void> | undefined
-    const prefetched =
-      this.#firstPage?.resource === resource.name &&
-      plan.start === undefined &&
-      Object.keys(plan.query).length === 0
-        ? this.#firstPage.response
-        : undefined
+    const target: WalkTarget = {
+      path: resource.path,
+      recordsPath: resource.recordsPath,
+      paginator: resource.resolvedPaginator,
+      query: plan.query,
+    }
+    const prefetched = new Map<string, JsonResponse>()
+    if (this.#firstPage?.resource === resource.name && Object.keys(plan.query).length === 0)
+      prefetched.set(positionKey(undefined), this.#firstPage.response)
     this.#firstPage = undefined
-    const pages = walkResource(
-      this.#client,
-      {
-        path: resource.path,
-        recordsPath: resource.recordsPath,
-        paginator: resource.resolvedPaginator,
-        query: plan.query,
-      },
-      plan.start,
-      signal,
-      prefetched,
-    )
+    const shifts = paginatorTraits(resource.resolvedPaginator).positionsShift
+    const start =
+      shifts && plan.covers && plan.start !== undefined
+        ? await this.#locateStart(resource, target, plan.start, plan.covers, prefetched)
+        : plan.start
+    // Page numbers: the walk resumes at the last page that held records (re-read), anchored to
+    // them, so that the next run can tell whether deletions moved them.
+    let resumeAt: { position: PagePosition | undefined; anchor: PageAnchor } | undefined
+    const pages = walkResource(this.#client, target, start, signal, prefetched)
     try {
       for await (const page of pages) {
         let pastRange = false
@@ -473,13 +518,19 @@ class PipelineRun {
           })
           plan.lookback.pages = pages
         }
+        if (shifts && page.records.length > 0)
+          resumeAt = { position: page.position, anchor: anchorOf(page.records, resource) }
         result.pages++
         pagesInBatch++
         // Oldest first: once a record is past the range, every later page is too.
         const last = page.next === undefined || pastRange
         if (!last && pagesInBatch < this.#p.batchPages) continue
         // After the last page the walk resumes by re-reading that page: new records land there.
-        const position: PagePosition | undefined = page.next ?? page.position
+        const position: PagePosition | undefined = shifts
+          ? resumeAt
+            ? resumeAt.position
+            : (state.position ?? undefined)
+          : (page.next ?? page.position)
         const batch = normalizer.take()
         const dependents = await this.#fetchDependents(resource, refs)
         refs.clear()
@@ -492,6 +543,7 @@ class PipelineRun {
           ...state,
           version: STATE_VERSION,
           ...(resource.sync === 'incremental' && position && { position }),
+          anchor: shifts ? (resumeAt?.anchor ?? state.anchor) : undefined,
           ...(plan.lookback && { lookback: [...plan.lookback.pages] }),
           records: state.records + batch.rootIds.length,
           updatedAt: now,
@@ -730,10 +782,39 @@ interface WalkPlan {
   readonly unchanged?: ReadonlyMap<string, string>
   /** False for backfill: it never moves the live cursor. */
   readonly writeState: boolean
+  /**
+   * Whether a page's records cover what the walk must not skip (the last committed record, or
+   * the start of the lookback window): checked where the walk resumes, for positions that shift.
+   */
+  readonly covers?: (records: readonly unknown[]) => boolean
 }
 
-const positionKey = (position: PagePosition | null | undefined): string =>
-  JSON.stringify(position ?? null)
+/** The first and last record ids of a page, and the creation time of its last record. */
+function anchorOf(records: readonly unknown[], resource: ResolvedResource): PageAnchor {
+  const idOf = (record: unknown) => String(valueAt(record, [resource.primaryKey]))
+  const last = records.at(-1)
+  const created = resource.createdAtField ? createdAtOf(last, resource.createdAtField) : undefined
+  return {
+    ids: [...new Set([idOf(records[0]), idOf(last)])],
+    ...(created !== undefined && { createdAt: new Date(created).toISOString() }),
+  }
+}
+
+/**
+ * Whether a page starts at or before the anchored page: it holds one of its records, or its
+ * first record was created before the anchor's last one (the list is oldest first).
+ */
+function coversAnchor(
+  records: readonly unknown[],
+  resource: ResolvedResource,
+  anchor: PageAnchor,
+): boolean {
+  const ids = new Set(anchor.ids)
+  if (records.some((r) => ids.has(String(valueAt(r, [resource.primaryKey]))))) return true
+  if (anchor.createdAt === undefined || !resource.createdAtField) return false
+  const first = createdAtOf(records[0], resource.createdAtField)
+  return first !== undefined && first < Date.parse(anchor.createdAt)
+}
 
 const createdAtOf = (record: unknown, field: string): number | undefined => {
   const value = valueAt(record, [field])

@@ -17,6 +17,12 @@ export const resourceStateSchema = z.object({
   /** Where the next incremental run resumes (cursor or page); absent = from the start. */
   position: positionSchema.nullish(),
   /**
+   * For positions that shift when the source deletes (page numbers): the last page committed,
+   * as its first and last record ids and the creation time of its last record. The page at
+   * `position` must start at or before it; a run that finds otherwise steps back first.
+   */
+  anchor: z.object({ ids: z.array(z.string()), createdAt: z.string().optional() }).optional(),
+  /**
    * Pages holding records created within the lookback window, oldest first: where each was
    * fetched (null = the first page), the newest creation time on it, and a digest of its
    * response and of how it was normalized (absent = unknown). `run` re-reads from the first
@@ -43,6 +49,7 @@ export const resourceStateSchema = z.object({
 
 export type ResourceState = z.infer<typeof resourceStateSchema>
 export type LookbackPage = NonNullable<ResourceState['lookback']>[number]
+export type PageAnchor = NonNullable<ResourceState['anchor']>
 
 /** Parses a stored state document; an unreadable one is treated as absent (the run starts over). */
 export function parseResourceState(json: unknown): ResourceState | undefined {

@@ -251,6 +251,69 @@ for (const kind of DESTINATION_KINDS) {
       expect(marked[0]!.n).toBe('0')
     })
 
+    for (const lookbackDays of [0, 14]) {
+      it(`page numbers (lookback ${lookbackDays} days): after any mix of deletes and inserts, a run loads every new record`, async () => {
+        const s = await start({ paging: { mode: 'page' } })
+        const pipeline = await pipelineOn(s, {
+          resources: {
+            requests: { paginator: { type: 'page', limit: 100 }, lookbackDays },
+            requests_v3: { enabled: false },
+          },
+        })
+        const holdsTruth = async () => {
+          const rows = await rowsOf(pipeline, 'SELECT id, status, updated_at FROM thena.requests')
+          const byId = new Map(rows.map((r) => [r.id, r]))
+          for (const record of s.truth.requests()) {
+            const row = byId.get(record.id)
+            expect(row, `request ${String(record.id)} is missing`).toBeDefined()
+            expect(row!.status).toBe(record.status)
+          }
+        }
+        expect((await runPipeline(pipeline)).status).toBe('success')
+        const ids = () => [...s.truth.requests()].map((r) => r.id as string)
+        // 300 old requests deleted, 30 new: the stored page number is now past the end.
+        s.mutate({ op: 'deleteRequests', ids: ids().slice(0, 300) })
+        s.mutate({ op: 'insertRequests', count: 30 })
+        const first = await runPipeline(pipeline)
+        expect(first.error?.message).toBeUndefined()
+        expect(
+          first.resources.find((r) => r.resource === 'requests')!.records,
+        ).toBeGreaterThanOrEqual(30)
+        await holdsTruth()
+        // Then more inserts, deletes near the end (the anchored page itself), updates in the window.
+        for (const round of [1, 2, 3]) {
+          const now = ids()
+          s.mutate({
+            op: 'deleteRequests',
+            ids: [...now.slice(0, 40 * round), ...now.slice(-5 * round)],
+          })
+          s.mutate({ op: 'insertRequests', count: 25 * round })
+          if (lookbackDays > 0)
+            s.mutate({
+              op: 'updateRequests',
+              count: 4,
+              salt: round,
+              createdAfter: daysAgo(10),
+              set: { status: `updated-${round}` },
+            })
+          const result = await runPipeline(pipeline)
+          expect(result.error?.message).toBeUndefined()
+          await holdsTruth()
+        }
+        // A run with no change still costs only the pages it must re-read.
+        s.resetCounters()
+        const quiet = await runPipeline(pipeline)
+        expect(quiet.resources.find((r) => r.resource === 'requests')!.records).toBeLessThanOrEqual(
+          lookbackDays > 0 ? 300 : 100,
+        )
+        // And a reconcile then agrees exactly with the source.
+        expect(
+          (await runPipeline(pipeline, { mode: 'reconcile', allowMassDelete: true })).status,
+        ).toBe('success')
+        await expectWarehouseEqualsTruth(pipeline, s)
+      })
+    }
+
     it('a reconcile never mass-deletes on thin evidence: an empty or cut-short list marks nothing', async () => {
       const s = await start({ records: 300 })
       const url = await kind.freshUrl()

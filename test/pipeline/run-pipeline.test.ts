@@ -259,6 +259,19 @@ for (const kind of DESTINATION_KINDS) {
         expect(result.error?.code).toBe('pagination_loop')
       })
 
+      it('an API that ignores the page parameter (the same page forever) stops the run instead of looping', async () => {
+        const s = await start({ records: 300 })
+        const pipeline = await pipelineOn(s, {
+          resources: {
+            requests: { paginator: { type: 'page', pageParam: 'ignored_by_the_api', limit: 100 } },
+          },
+        })
+        const result = await runPipeline(pipeline)
+        expect(result.status).toBe('failed')
+        expect(result.error?.code).toBe('pagination_loop')
+        expect(result.error?.message).toContain('the same page twice in a row')
+      })
+
       it('a run stopped (SIGTERM) before it started is interrupted, not failed, and writes nothing', async () => {
         const s = await start({})
         const pipeline = await pipelineOn(s)
