@@ -1,6 +1,8 @@
 import { DuckDBDataChunk, listValue } from '@duckdb/node-api'
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
+import { REJECTED_VALUE } from '../../src/load/destination.js'
+import { jsonText } from '../../src/load/json-text.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -229,7 +231,12 @@ export class DuckDbSession implements DestinationSession {
     } catch (error) {
       throw toThenaSyncError(error, `append to ${table.name}`)
     } finally {
-      appender.closeSync()
+      // Closing an appender whose append failed fails again: the first error is the one to report.
+      try {
+        appender.closeSync()
+      } catch {
+        // Already reported.
+      }
     }
   }
 
@@ -295,7 +302,7 @@ export class DuckDbSession implements DestinationSession {
       await this.#run(`INSERT INTO ${this.#t('_thena_state')} VALUES (?, ?, ?::JSON, ?, now())`, [
         pipeline,
         resource,
-        JSON.stringify(state),
+        jsonText(state),
         loadId,
       ])
     },
@@ -355,11 +362,16 @@ function toThenaSyncError(error: unknown, context: string): Error {
       cause: error,
     })
   }
+  // A value DuckDB (or the conversion to its types) refuses: the commit finds the row at fault.
+  const refused =
+    /\b(Conversion|Invalid Input|Out of Range|Constraint) Error\b|constraint failed|could not convert/i.test(
+      message,
+    ) ||
+    error instanceof TypeError ||
+    error instanceof RangeError
   return new TerminalError(
-    'destination_error',
+    refused ? REJECTED_VALUE : 'destination_error',
     `DuckDB: ${message.split('\n')[0]} (during ${context.slice(0, 80)})`,
-    {
-      cause: error,
-    },
+    { cause: error },
   )
 }

@@ -1,5 +1,6 @@
 import { DuckDBTimestampTZValue } from '@duckdb/node-api'
 import type { DuckDBValue } from '@duckdb/node-api'
+import { jsonText } from '../../src/load/json-text.js'
 import type { ColumnType } from '../../src/normalize/table-schema.js'
 
 /** Converts a normalized value (timestamps are epoch ms) to what the appender takes. */
@@ -13,7 +14,7 @@ export function toDuckDbValue(type: ColumnType, value: unknown): DuckDBValue {
     case 'double':
       return Number(value)
     case 'json':
-      return JSON.stringify(value)
+      return jsonText(value)
     default:
       return value as DuckDBValue
   }

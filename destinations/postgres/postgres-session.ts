@@ -5,6 +5,8 @@ import type { PostgresPool, PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
+import { REJECTED_VALUE } from '../../src/load/destination.js'
+import { jsonText } from '../../src/load/json-text.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -276,7 +278,7 @@ export class PostgresSession implements DestinationSession {
       return { columns: (last.fields ?? []).map((f) => f.name), rows: last.rows ?? [] }
     } catch (error) {
       const mapped = toThenaSyncError(error, 'query', this.#where)
-      if (mapped.code !== 'destination_error') throw mapped
+      if (mapped.code !== 'destination_error' && mapped.code !== REJECTED_VALUE) throw mapped
       throw new TerminalError('query_failed', (error as Error).message.split('\n')[0]!)
     }
   }
@@ -308,7 +310,7 @@ export class PostgresSession implements DestinationSession {
           : column.type === 'timestamp'
             ? new Date(value as number)
             : column.type === 'json'
-              ? JSON.stringify(value)
+              ? jsonText(value, true)
               : value
     }
     return out
@@ -404,7 +406,7 @@ export class PostgresSession implements DestinationSession {
         .values({
           pipeline,
           resource,
-          state: JSON.stringify(state),
+          state: jsonText(state, true),
           load_id: loadId,
           updated_at: sql`now()`,
         })
@@ -543,8 +545,14 @@ export function toThenaSyncError(error: unknown, context: string, where: string)
       { cause: error },
     )
   }
+  // Data exceptions, integrity violations, a row too big: the values of a row, which the
+  // commit finds and quarantines. So is a value this module could not encode for COPY.
+  const refused =
+    /^(22|23)/.test(code) ||
+    code === '54000' ||
+    (code === '' && (error instanceof TypeError || error instanceof RangeError))
   return new TerminalError(
-    'destination_error',
+    refused ? REJECTED_VALUE : 'destination_error',
     `Postgres at ${where}: ${message} (during ${context})`,
     {
       cause: error,

@@ -1,3 +1,4 @@
+import { jsonText } from '../../src/load/json-text.js'
 import type { ColumnSchema, ColumnType, Row } from '../../src/normalize/table-schema.js'
 
 // Normalized rows as COPY's text format: the way every row reaches Postgres.
@@ -18,15 +19,6 @@ const escapeChar = (c: string): string => ESCAPES[c]!
 /** A string as one field of COPY's text format. */
 export function escapeCopyText(text: string): string {
   return SPECIAL.test(text) ? text.replace(SPECIAL_ALL, escapeChar) : text
-}
-
-const dropNul = (_key: string, value: unknown): unknown =>
-  typeof value === 'string' ? value.replaceAll('\0', '') : value
-
-/** JSON text Postgres' jsonb accepts (no `\u0000` escapes). */
-function jsonText(value: unknown): string {
-  const text = JSON.stringify(value)
-  return text.includes('\\u0000') ? JSON.stringify(value, dropNul) : text
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0')
@@ -81,7 +73,7 @@ const FIELD_TEXT: Readonly<Record<ColumnType, (value: unknown) => string>> = {
   text: (value) => escapeCopyText(typeof value === 'string' ? value : String(value)),
   timestamp: (value) => isoTimestamp(value as number),
   boolean: (value) => (value ? 't' : 'f'),
-  json: (value) => escapeCopyText(jsonText(value)),
+  json: (value) => escapeCopyText(jsonText(value, true)),
   bigint: (value) => String(value),
   double: (value) => String(value),
 }

@@ -12,6 +12,13 @@ export interface DestinationCapabilities {
   readonly transactionalDdl: boolean
 }
 
+/**
+ * The error code a destination gives a statement that failed because of the values of a row
+ * (a conversion, a range, a row too large): commitBatch then finds the records at fault,
+ * quarantines them, and commits the rest.
+ */
+export const REJECTED_VALUE = 'destination_rejected_value'
+
 /** Statuses of a run in `_thena_loads`. */
 export const LOAD_STATUSES = ['running', 'success', 'failed', 'interrupted', 'aborted'] as const
 export type LoadStatus = (typeof LOAD_STATUSES)[number]

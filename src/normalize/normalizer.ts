@@ -6,7 +6,7 @@ import { shapeOf } from './zod-shape.js'
 import { EVOLVE } from './schema-contract.js'
 import type { SchemaContract } from './schema-contract.js'
 import { pathKey } from './schema-registry.js'
-import { TerminalError } from '../errors.js'
+import { TerminalError, ThenaSyncError } from '../errors.js'
 import type { Shape } from './zod-shape.js'
 
 /** A record that failed its contract: kept whole, with the reason, in `_thena_rejects`. */
@@ -43,12 +43,54 @@ function valueType(v: unknown): ColumnType {
   return 'json'
 }
 
+/**
+ * Timestamps the warehouse stores as timestamps: years 0001 to 9999, which both databases
+ * hold and print the same way. Others are a type change (text, in a `__v_text` variant).
+ */
+const MIN_TIMESTAMP = Date.parse('0001-01-01T00:00:00.000Z')
+const MAX_TIMESTAMP = Date.parse('9999-12-31T23:59:59.999Z')
+
+/** Epoch ms of an ISO text the warehouse can store as a timestamp, else undefined. */
+function timestampOf(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined
+  const ms = Date.parse(v)
+  return ms >= MIN_TIMESTAMP && ms <= MAX_TIMESTAMP ? ms : undefined
+}
+
+/**
+ * Objects nested deeper than this (below the record) are not flattened further: each is stored
+ * whole, as one JSON value.
+ */
+export const MAX_NESTING_DEPTH = 16
+
+/**
+ * The deepest JSON value a column holds. JavaScript cannot serialize much deeper (about 4,000
+ * levels), so a record holding a deeper value is quarantined with the reason.
+ */
+export const MAX_JSON_DEPTH = 3000
+
+/** A value the warehouse cannot store: its record is quarantined with the reason. */
+class Unstorable extends Error {}
+
+/** Throws Unstorable for a JSON value nested deeper than MAX_JSON_DEPTH. */
+function checkJsonDepth(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (depth > MAX_JSON_DEPTH)
+      throw new Unstorable(`a value is nested deeper than ${MAX_JSON_DEPTH} levels`)
+    for (const child of Array.isArray(node) ? node : Object.values(node as object))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+  }
+}
+
 function fits(type: ColumnType, v: unknown): boolean {
   switch (type) {
     case 'text':
       return typeof v === 'string'
     case 'timestamp':
-      return typeof v === 'string' && !Number.isNaN(Date.parse(v))
+      return timestampOf(v) !== undefined
     case 'bigint':
       return Number.isSafeInteger(v)
     case 'double':
@@ -63,19 +105,77 @@ function fits(type: ColumnType, v: unknown): boolean {
 /** Writes `value` to its column when the column's type can hold it; false when it cannot. */
 function store(row: Row, column: ColumnSchema, value: unknown): boolean {
   if (column.type === 'timestamp') {
-    const ms = typeof value === 'string' ? Date.parse(value) : NaN
-    if (Number.isNaN(ms)) return false
+    const ms = timestampOf(value)
+    if (ms === undefined) return false
     row[column.name] = ms
     return true
   }
   if (!fits(column.type, value)) return false
+  if (column.type === 'json') checkJsonDepth(value)
   row[column.name] = value
   return true
 }
 
 function convert(type: ColumnType, v: unknown): unknown {
   // JSON values stay as they came: each destination serializes them its own way.
-  return type === 'timestamp' ? Date.parse(v as string) : v
+  if (type === 'json') checkJsonDepth(v)
+  return type === 'timestamp' ? timestampOf(v) : v
+}
+
+/**
+ * A key as a source path segment the warehouse can store (in column names and the schema
+ * history): U+0000 removed (Postgres cannot hold it), lone surrogates replaced by U+FFFD.
+ */
+const storableKey = (key: string): string =>
+  key.isWellFormed() && !key.includes('\0') ? key : key.toWellFormed().replaceAll('\0', '')
+
+/** A primary-key value the warehouse can store and match on, as text; undefined if unusable. */
+function usableKey(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined
+  if (typeof value !== 'string' || value === '') return undefined
+  return value.isWellFormed() && !value.includes('\0') ? value : undefined
+}
+
+/** JSON of a record for the rejects table, even one too deep for JSON.stringify. */
+function rawJson(record: unknown): string {
+  try {
+    return JSON.stringify(record) ?? 'undefined'
+  } catch {
+    return JSON.stringify(truncated(record, 1000))
+  }
+}
+
+/** `value` with everything deeper than `depth` levels replaced by a marker. */
+function truncated(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (depth === 0) return '[nested deeper: cut here]'
+  if (Array.isArray(value)) return value.map((v) => truncated(v, depth - 1))
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncated(v, depth - 1)]))
+}
+
+/** `record` without the values at `paths` (copied along each path; the rest is shared). */
+function withoutValues(
+  record: Record<string, unknown>,
+  paths: readonly (readonly PropertyKey[])[],
+): Record<string, unknown> {
+  const out = { ...record }
+  for (const path of paths) {
+    let node: Record<PropertyKey, unknown> | unknown[] = out
+    for (let i = 0; i < path.length; i++) {
+      const key = path[i]!
+      const last = i === path.length - 1
+      const child = (node as Record<PropertyKey, unknown>)[key]
+      if (last) {
+        if (Array.isArray(node)) node[key as number] = null
+        else delete (node as Record<PropertyKey, unknown>)[key]
+      } else if (typeof child === 'object' && child !== null) {
+        const copy = Array.isArray(child) ? [...child] : { ...child }
+        ;(node as Record<PropertyKey, unknown>)[key] = copy
+        node = copy as Record<PropertyKey, unknown>
+      } else break
+    }
+  }
+  return out
 }
 
 /**
@@ -120,6 +220,8 @@ export class Normalizer {
     if (shape.kind !== 'object') return
     for (const [key, field] of shape.fields) {
       const path = [...prefix, key]
+      // A schema declaring more fields than a table may have columns: the rest overflow.
+      if (field.kind !== 'object' && !this.#registry.hasRoom(table)) continue
       if (field.kind === 'scalar') this.#registry.column(table, path, field.type)
       else if (field.kind === 'object') this.#declare(table, field, path)
       else if (field.element.kind === 'object')
@@ -128,53 +230,90 @@ export class Normalizer {
     }
   }
 
-  /** Validates and flattens one record; a record that fails its contract becomes a reject. */
+  /**
+   * Validates and flattens one record. Only a record without a usable primary key is rejected
+   * for its schema; a field that fails its declared type goes through the `typeChanges`
+   * contract like any type change. A record that cannot be turned into storable rows is
+   * quarantined alone, with the reason; the batch goes on.
+   */
   add(record: unknown): void {
-    const parsed = this.#schema.safeParse(record)
     const key = this.#resource.primaryKey
-    const id = isObject(record) && record[key] != null ? String(record[key]) : null
-    if (!parsed.success) {
-      const reason = parsed.error.issues
+    const id = isObject(record) ? usableKey(record[key]) : undefined
+    try {
+      this.#add(record, id)
+    } catch (error) {
+      // A contract that freezes stops the run; anything else stops only this record.
+      if (error instanceof ThenaSyncError) throw error
+      const reason =
+        error instanceof DiscardRow
+          ? `discard_row: ${error.message}`
+          : error instanceof Unstorable
+            ? `cannot be stored: ${error.message}`
+            : `cannot be normalized: ${error instanceof Error ? error.message : String(error)}`
+      this.#reject(record, id, reason)
+    }
+  }
+
+  #reject(record: unknown, id: string | undefined, reason: string): void {
+    const key = this.#resource.primaryKey
+    const shown = id ?? (isObject(record) && record[key] != null ? String(record[key]) : null)
+    this.#rejects.push({
+      resource: this.#resource.name,
+      recordId: shown,
+      reason,
+      raw: rawJson(record),
+    })
+  }
+
+  #add(record: unknown, id: string | undefined): void {
+    const key = this.#resource.primaryKey
+    if (!isObject(record)) return this.#reject(record, undefined, '(record): not an object')
+    const parsed = this.#schema.safeParse(record)
+    const issues = parsed.success ? [] : parsed.error.issues
+    const describe = (list: typeof issues) =>
+      list
         .slice(0, 5)
         .map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`)
         .join('; ')
-      this.#rejects.push({
-        resource: this.#resource.name,
-        recordId: id,
-        reason,
-        raw: JSON.stringify(record) ?? 'undefined',
-      })
-      return
-    }
-    const rec = record as Record<string, unknown>
+    const keyIssues = issues.filter((i) => i.path.length === 0 || i.path[0] === key)
+    if (keyIssues.length > 0) return this.#reject(record, id, describe(keyIssues))
+    if (id === undefined)
+      return this.#reject(
+        record,
+        id,
+        `${key}: expected a non-empty string or a whole number${record[key] == null ? '' : ' (without U+0000 or lone surrogates)'}`,
+      )
+    this.#notes = []
+    let rec = record
+    if (issues.length > 0) rec = this.#declaredTypeChanges(rec, issues)
     const root = this.#root.newRow()
     root._thena_load_id = this.#loadId
     root._thena_synced_at = this.#syncedAt
     const children: [string, Row][] = []
-    this.#notes = []
-    try {
-      this.#flatten(this.#root, root, rec, [], this.#root.paths, this.#shape, id!, id!, children)
-    } catch (error) {
-      if (!(error instanceof DiscardRow)) throw error
-      this.#rejects.push({
-        resource: this.#resource.name,
-        recordId: id,
-        reason: `discard_row: ${error.message}`,
-        raw: JSON.stringify(record),
-      })
-      return
-    }
-    if (this.#notes.length > 0) {
-      this.#rejects.push({
-        resource: this.#resource.name,
-        recordId: id,
-        reason: `discard_value: ${this.#notes.join('; ')}`,
-        raw: JSON.stringify(record),
-      })
-    }
+    this.#flatten(this.#root, root, rec, [], this.#root.paths, this.#shape, id, id, children, 0)
+    if (this.#notes.length > 0) this.#reject(record, id, `discard_value: ${this.#notes.join('; ')}`)
     // A record repeated in one batch (an API repeating a row across pages) is kept once: the last.
-    this.#pending.delete(id!)
-    this.#pending.set(id!, { root, children })
+    this.#pending.delete(id)
+    this.#pending.set(id, { root, children })
+  }
+
+  /**
+   * Fields whose values fail their declared types, under the `typeChanges` contract: `evolve`
+   * keeps them (flattening stores each where its type fits: the column, or a variant);
+   * `discard_value` drops them, noted; `discard_row` rejects the record; `freeze` stops.
+   */
+  #declaredTypeChanges(
+    record: Record<string, unknown>,
+    issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  ): Record<string, unknown> {
+    const mode = this.#contract.typeChanges
+    if (mode === 'evolve') return record
+    for (const issue of issues)
+      this.#allow('typeChanges', `declared field \`${issue.path.join('.')}\`: ${issue.message}`)
+    return withoutValues(
+      record,
+      issues.map((i) => i.path),
+    )
   }
 
   /** The batch so far; the normalizer starts a new one. */
@@ -214,18 +353,33 @@ export class Normalizer {
     rowKey: string,
     rootId: string,
     children: [string, Row][],
+    depth: number,
   ): void {
     const fields = shape?.kind === 'object' ? shape.fields : undefined
-    for (const key in obj) {
-      const value = obj[key]
+    // Below this level objects and arrays of objects are kept whole, as JSON values.
+    const flat = depth < MAX_NESTING_DEPTH
+    for (const raw in obj) {
+      const value = obj[raw]
       if (value === null || value === undefined) continue
+      const key = storableKey(raw)
       const hint = fields?.get(key)
       const at = node?.children.get(key)
-      if (isObject(value)) {
-        this.#flatten(table, row, value, [...prefix, key], at, hint, rowKey, rootId, children)
+      if (isObject(value) && flat) {
+        this.#flatten(
+          table,
+          row,
+          value,
+          [...prefix, key],
+          at,
+          hint,
+          rowKey,
+          rootId,
+          children,
+          depth + 1,
+        )
         continue
       }
-      if (Array.isArray(value)) {
+      if (Array.isArray(value) && flat) {
         const objects =
           hint?.kind === 'array'
             ? hint.element.kind === 'object'
@@ -260,6 +414,7 @@ export class Normalizer {
                 childKey,
                 rootId,
                 children,
+                depth + 1,
               )
             else
               this.#set(
@@ -319,9 +474,27 @@ export class Normalizer {
           this.#allow('typeChanges', `field \`${field}\` is ${main.type}, got ${type}`)
       if (!allowed) return
     }
-    const column =
-      main?.type === type ? main : this.#registry.column(table, [...prefix, key], type, keyStr)
+    const existing = main?.type === type ? main : table.variants.get(`${keyStr}|${type}`)
+    if (!existing && !this.#registry.hasRoom(table))
+      return this.#overflow(table, row, [...prefix, key], value)
+    const column = existing ?? this.#registry.column(table, [...prefix, key], type, keyStr)
     row[column.name] = convert(type, value)
+  }
+
+  /**
+   * A value of a table that has as many columns as it may (MAX_TABLE_COLUMNS): kept in the
+   * row's JSON overflow column, at its source path.
+   */
+  #overflow(table: TableState, row: Row, path: readonly string[], value: unknown): void {
+    checkJsonDepth(value)
+    const column = this.#registry.overflowColumn(table)
+    let bag = row[column.name] as Record<string, unknown> | null
+    if (!isObject(bag)) row[column.name] = bag = {}
+    for (const segment of path.slice(0, -1)) {
+      const next: unknown = bag[segment]
+      bag = isObject(next) ? next : (bag[segment] = {})
+    }
+    bag[path.at(-1)!] = value
   }
 
   /**

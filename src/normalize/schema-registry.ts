@@ -20,6 +20,16 @@ export interface PathNode {
 
 const pathNode = (): PathNode => ({ column: undefined, children: new Map() })
 
+/**
+ * Most columns a table gets, system columns included. Postgres allows 1,600 but refuses a row
+ * over 8 KB, and up to 24 bytes of each value stay in the row; DuckDB ran out of memory near
+ * 1,200. At 300 every row fits on both. Fields beyond go to the JSON column `_thena_overflow`.
+ */
+export const MAX_TABLE_COLUMNS = 300
+
+/** The JSON column holding the fields of a table that has MAX_TABLE_COLUMNS columns. */
+export const OVERFLOW_COLUMN = '_thena_overflow'
+
 /** A table as the registry tracks it: columns by source path, names in use. */
 export class TableState {
   readonly schema: TableSchema
@@ -32,6 +42,8 @@ export class TableState {
   readonly children = new Map<string, TableState>()
   /** The main columns again, as a tree of source path segments. */
   readonly paths: PathNode = pathNode()
+  /** The overflow column, once the table has one. */
+  overflow: ColumnSchema | undefined
 
   #template: Row = {}
   #templateColumns = 0
@@ -57,6 +69,7 @@ export class TableState {
 
   #index(column: ColumnSchema): void {
     this.names.add(column.name)
+    if (column.name === OVERFLOW_COLUMN) this.overflow = column
     if (column.path.length === 0) return
     const key = pathKey(column.path)
     if (column.variantOf) {
@@ -174,6 +187,18 @@ export class SchemaRegistry {
       path: [...path],
       variantOf: main.name,
     })
+  }
+
+  /** Whether `table` may get another data column (one slot stays for the overflow column). */
+  hasRoom(table: TableState): boolean {
+    return table.schema.columns.length < MAX_TABLE_COLUMNS - (table.overflow ? 0 : 1)
+  }
+
+  /** The JSON column of `table` holding fields beyond its width, created if new. */
+  overflowColumn(table: TableState): ColumnSchema {
+    return (
+      table.overflow ?? this.#addColumn(table, { name: OVERFLOW_COLUMN, type: 'json', path: [] })
+    )
   }
 
   /** Schema changes queued since the last call. */

@@ -14,6 +14,7 @@ interface Def {
   in?: z.ZodType
   shape?: Record<string, z.ZodType>
   element?: z.ZodType
+  options?: readonly z.ZodType[]
   checks?: { _zod: { def: { format?: string } } }[]
 }
 
@@ -31,6 +32,9 @@ export function shapeOf(schema: z.ZodType): Shape {
       return shapeOf(def.innerType!)
     case 'pipe':
       return shapeOf(def.in!)
+    // A field seen with several types: its first member is the main column's.
+    case 'union':
+      return def.options?.[0] ? shapeOf(def.options[0]) : { kind: 'scalar', type: 'json' }
     case 'object': {
       const fields = new Map<string, Shape>()
       for (const [key, value] of Object.entries(def.shape ?? {})) fields.set(key, shapeOf(value))

@@ -5,8 +5,8 @@ const LEAF: Readonly<Record<ColumnType, string>> = {
   bigint: 'z.number().int()',
   double: 'z.number()',
   boolean: 'z.boolean()',
-  // ISO text in the API; the warehouse column is a timestamp.
-  timestamp: 'z.string()',
+  // ISO text in the API, read back as a timestamp column when the schema is pinned.
+  timestamp: 'z.iso.datetime({ offset: true })',
   json: 'z.unknown()',
 }
 
@@ -72,7 +72,9 @@ const pascal = (name: string) =>
 /**
  * The zod source of a root table's evolved record shape (its columns and child tables), to
  * paste into `schemas/` and pin it. Every field is `.nullish()` except the key: the warehouse
- * knows which fields exist and their types, not which are required.
+ * knows which fields exist and their types, not which are required. A field seen with several
+ * types is a union whose first member is its main column's type, so that the pinned schema
+ * gives the same columns and types again.
  */
 export function zodSource(
   root: TableSchema,

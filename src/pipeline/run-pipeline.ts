@@ -11,7 +11,7 @@ import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
 import { normalizationFingerprint, pageDigest } from '../normalize/normalization-fingerprint.js'
 import { Normalizer } from '../normalize/normalizer.js'
-import type { NormalizedBatch } from '../normalize/normalizer.js'
+import type { NormalizedBatch, Reject } from '../normalize/normalizer.js'
 import { SchemaRegistry } from '../normalize/schema-registry.js'
 import { STATE_VERSION } from '../state/pipeline-state.js'
 import type { LookbackPage, PageAnchor, ResourceState } from '../state/pipeline-state.js'
@@ -569,10 +569,11 @@ class PipelineRun {
           loadId: this.loadId,
           batches: [batch, ...dependents],
           states: plan.writeState ? new Map([[resource.name, committed]]) : new Map(),
-          load: this.#load('running', undefined, counts),
-        }).then(() => {
+          load: (quarantined) =>
+            this.#load('running', undefined, withQuarantined(counts, quarantined, resource.name)),
+        }).then((quarantined) => {
           if (plan.writeState) this.#states.set(resource.name, committed)
-          this.#committed(result, counts)
+          this.#committed(result, withQuarantined(counts, quarantined, resource.name))
           this.#options.onProgress?.({
             resource: resource.name,
             pages,
@@ -755,6 +756,19 @@ interface Counts {
   readonly unchanged: number
   readonly resourceRecords: number
   readonly resourceRejects: number
+}
+
+/** `counts` once the destination refused `quarantined` (they became rejects). */
+function withQuarantined(counts: Counts, quarantined: readonly Reject[], resource: string): Counts {
+  if (quarantined.length === 0) return counts
+  const own = quarantined.filter((r) => r.resource === resource).length
+  return {
+    ...counts,
+    records: counts.records - quarantined.length,
+    rejects: counts.rejects + quarantined.length,
+    resourceRecords: counts.resourceRecords - own,
+    resourceRejects: counts.resourceRejects + own,
+  }
 }
 
 type MutableResult = { -readonly [K in keyof ResourceResult]: ResourceResult[K] }

@@ -8,6 +8,24 @@ import type { Simulator } from '../../src/simulator/index.js'
 import { runCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
+import { rowsOf } from '../helpers/truth.js'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
+import { defineSource } from '../../src/extract/define-source.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import { thenaSource } from '../../sources/thena/index.js'
+
+/** Every column of `requests` and its child tables, with its type, sorted. */
+async function requestColumns(pipeline: ResolvedPipeline): Promise<string[]> {
+  const rows = await rowsOf(
+    pipeline,
+    `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'thena'`,
+  )
+  return rows
+    .filter((r) => /^requests($|__)/.test(String(r.table_name)))
+    .map((r) => `${String(r.table_name)}.${String(r.column_name)} ${String(r.data_type)}`)
+    .sort()
+}
 
 let sim: Simulator | undefined
 afterEach(async () => {
@@ -21,6 +39,13 @@ for (const kind of DESTINATION_KINDS) {
       const s = (sim = await startSimulator({ rateLimit: false, records: 80 }))
       s.mutate({ op: 'addField', path: 'escalation.level', type: 'integer' })
       s.mutate({ op: 'changeFieldType', path: 'escalation.level', type: 'string', fromIndex: 40 })
+      // A declared field changing type, as Thena might: it lands in a variant too.
+      s.mutate({
+        op: 'changeFieldType',
+        path: 'first_response_time.actual_time',
+        type: 'string',
+        fromIndex: 60,
+      })
       const dir = tempDir()
       const env = {
         THENA_API_TOKEN: s.token,
@@ -62,6 +87,33 @@ for (const kind of DESTINATION_KINDS) {
           const parsed = module.RequestsSchema.safeParse(record)
           expect(parsed.error?.message).toBeUndefined()
         }
+        // Pinned, it gives the same columns with the same types as the evolved warehouse.
+        const pinned = resolvePipeline(
+          {
+            pipelines: {
+              thena: {
+                token: s.token,
+                baseUrl: s.url,
+                destination: await kind.freshUrl(),
+                source: defineSource({
+                  name: 'pinned',
+                  resources: thenaSource.resources.map((r) =>
+                    r.name === 'requests' ? { ...r, schema: module.RequestsSchema } : r,
+                  ),
+                }),
+              },
+            },
+          },
+          'thena',
+          {},
+        )
+        expect((await runPipeline(pinned)).status).toBe('success')
+        const evolved = resolvePipeline(
+          { pipelines: { thena: { token: s.token, destination: env.THENA_DESTINATION } } },
+          'thena',
+          {},
+        )
+        expect(await requestColumns(pinned)).toEqual(await requestColumns(evolved))
       } finally {
         rmSync(folder, { recursive: true, force: true })
       }

@@ -75,6 +75,90 @@ for (const kind of DESTINATION_KINDS) {
       ])
     })
 
+    it('evolve: a declared field that changes type lands in its variant, and the rest of the record with it', async () => {
+      const s = await start()
+      const url = await kind.freshUrl()
+      const pipeline = await pipelineOn(s, { resources: requestsOnly }, url)
+      expect((await runPipeline(pipeline)).status).toBe('success')
+      // Thena starts sending `first_response_time.actual_time` as text ("12m"), and updates.
+      s.mutate({
+        op: 'changeFieldType',
+        path: 'first_response_time.actual_time',
+        type: 'string',
+        fromIndex: 20,
+      })
+      s.mutate({ op: 'updateRequests', count: 120, set: { status: 'changed' } })
+      const second = await runPipeline(pipeline, { mode: 'reconcile' })
+      expect(second.error?.message).toBeUndefined()
+      expect(second.rejects).toBe(0)
+      const rows = await rowsOf(
+        pipeline,
+        `SELECT status, first_response_time__actual_time AS n, first_response_time__actual_time__v_text AS t FROM thena.requests`,
+      )
+      // Every update landed: no record kept its old version.
+      expect(rows.filter((r) => r.status === 'changed')).toHaveLength(120)
+      const texts = rows.filter((r) => typeof r.t === 'string')
+      expect(texts.length).toBeGreaterThan(50)
+      expect(texts.every((r) => r.n === null)).toBe(true)
+      const history = await rowsOf(
+        pipeline,
+        `SELECT column_type, variant_of, load_id FROM thena._thena_schema_history
+         WHERE column_name = 'first_response_time__actual_time__v_text'`,
+      )
+      expect(history).toEqual([
+        {
+          column_type: 'text',
+          variant_of: 'first_response_time__actual_time',
+          load_id: second.loadId,
+        },
+      ])
+    })
+
+    it('a declared field that fails its type follows typeChanges: discard_value, discard_row, freeze', async () => {
+      const s = await start()
+      s.mutate({
+        op: 'changeFieldType',
+        path: 'first_response_time.actual_time',
+        type: 'string',
+        fromIndex: 100,
+      })
+      const contract = (typeChanges: 'discard_value' | 'discard_row' | 'freeze') => ({
+        resources: { ...requestsOnly, requests: { contract: { typeChanges } } },
+      })
+      const dropped = await pipelineOn(s, contract('discard_value'))
+      const kept = await runPipeline(dropped)
+      expect(kept.status).toBe('success')
+      const [counts] = await rowsOf(
+        dropped,
+        'SELECT count(*) AS n, count(first_response_time__actual_time) AS actual FROM thena.requests',
+      )
+      const actual = [...s.truth.requests()].map(
+        (r) => (r.first_response_time as { actual_time?: unknown } | null)?.actual_time,
+      )
+      const numbers = actual.filter((a) => typeof a === 'number').length
+      const texts = actual.filter((a) => typeof a === 'string').length
+      expect(texts).toBeGreaterThan(5)
+      expect(counts).toEqual({ n: '120', actual: String(numbers) })
+      expect(await columnsOf(dropped, 'requests')).not.toContain(
+        'first_response_time__actual_time__v_text',
+      )
+      const notes = await rowsOf(dropped, 'SELECT reason FROM thena._thena_rejects')
+      expect(notes).toHaveLength(texts)
+      expect(notes[0]!.reason).toBe(
+        'discard_value: declared field `first_response_time.actual_time`: Invalid input: expected number, received string: value dropped',
+      )
+      const rowsOut = await pipelineOn(s, contract('discard_row'))
+      const rejected = await runPipeline(rowsOut)
+      expect(rejected.rejects).toBe(texts)
+      const [n] = await rowsOf(rowsOut, 'SELECT count(*) AS n FROM thena.requests')
+      expect(n!.n).toBe(String(120 - texts))
+      const frozen = await runPipeline(await pipelineOn(s, contract('freeze')))
+      expect(frozen.status).toBe('failed')
+      expect(frozen.error?.message).toBe(
+        "requests: declared field `first_response_time.actual_time`: Invalid input: expected number, received string, but the contract freezes type changes (set contract.typeChanges to 'evolve', 'discard_row' or 'discard_value' to let the run go on)",
+      )
+    })
+
     it('discard_value: the new field is dropped, every record loads and is noted in the rejects', async () => {
       const s = await start()
       s.mutate({ op: 'addField', path: 'csat', type: 'integer', fromIndex: 100 })
@@ -144,7 +228,7 @@ for (const kind of DESTINATION_KINDS) {
       expect(n).toBe('0')
     })
 
-    it('a field that disappears leaves nulls; nulls in required fields and missing ids are quarantined', async () => {
+    it('a field that disappears leaves nulls, so does a null in a required field; only records without an id are quarantined', async () => {
       const s = await start()
       s.mutate({ op: 'addField', path: 'csat', type: 'integer' })
       const pipeline = await pipelineOn(s, { resources: requestsOnly })
@@ -154,19 +238,22 @@ for (const kind of DESTINATION_KINDS) {
       s.mutate({ op: 'removeField', path: 'id', fromIndex: 115 })
       const result = await runPipeline(pipeline, { mode: 'reconcile' })
       expect(result.status).toBe('success')
-      expect(result.rejects).toBe(10)
-      const rows = await rowsOf(pipeline, 'SELECT id, csat FROM thena.requests ORDER BY id')
-      // 100-109 no longer send it; 110-119 were rejected this time and keep their last row.
-      expect(rows.filter((r) => r.csat === null)).toHaveLength(10)
+      expect(result.rejects).toBe(5)
+      const rows = await rowsOf(
+        pipeline,
+        'SELECT id, csat, created_at FROM thena.requests ORDER BY id',
+      )
+      // 100-114 no longer send csat; 110-114 have no creation time; 115-119 keep their last row.
+      expect(rows.filter((r) => r.csat === null)).toHaveLength(15)
+      expect(rows.filter((r) => r.created_at === null)).toHaveLength(5)
       const rejects = await rowsOf(
         pipeline,
         'SELECT record_id, reason FROM thena._thena_rejects ORDER BY reason, record_id',
       )
       // Every record the API returned is in its table or in the rejects table.
-      expect(rows.length - 10 + rejects.length).toBe(120)
-      expect(rejects.filter((r) => r.record_id === null)).toHaveLength(5)
-      expect(rejects.filter((r) => r.record_id === null)[0]!.reason).toContain('id:')
-      expect(rejects.filter((r) => r.record_id !== null)[0]!.reason).toContain('created_at:')
+      expect(rows.length - 5 + rejects.length).toBe(120)
+      expect(rejects.every((r) => r.record_id === null)).toBe(true)
+      expect(rejects[0]!.reason).toContain('id:')
     })
 
     it('a page that never parses is kept whole in the rejects table; the other resources still load; the run fails clearly', async () => {
