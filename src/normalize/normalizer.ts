@@ -75,6 +75,14 @@ class Unstorable extends Error {}
 /** Throws Unstorable for a JSON value nested deeper than MAX_JSON_DEPTH. */
 function checkJsonDepth(value: unknown): void {
   if (typeof value !== 'object' || value === null) return
+  // The common case, without allocating: an array or object of scalars (tags, say).
+  let flat = true
+  for (const child of Array.isArray(value) ? value : Object.values(value))
+    if (typeof child === 'object' && child !== null) {
+      flat = false
+      break
+    }
+  if (flat) return
   const stack: [unknown, number][] = [[value, 1]]
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!
@@ -361,9 +369,11 @@ export class Normalizer {
     for (const raw in obj) {
       const value = obj[raw]
       if (value === null || value === undefined) continue
-      const key = storableKey(raw)
+      // A key the table already has a path for is storable as it is.
+      let at = node?.children.get(raw)
+      const key = at === undefined ? storableKey(raw) : raw
+      if (key !== raw) at = node?.children.get(key)
       const hint = fields?.get(key)
-      const at = node?.children.get(key)
       if (isObject(value) && flat) {
         this.#flatten(
           table,
