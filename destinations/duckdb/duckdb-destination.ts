@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, realpathSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { TerminalError, TransientError } from '../../src/errors.js'
 import type {
   ConnectOptions,
@@ -54,7 +54,7 @@ export class DuckDbDestination implements Destination {
     }
     const inMemory = this.#config.path === ':memory:'
     const file = resolve(this.#config.path)
-    const release = inMemory ? () => undefined : await this.#turn(file, options)
+    const release = inMemory ? () => undefined : await this.#turn(canonicalPath(file), options)
     try {
       return await this.#open(file, options, release)
     } catch (error) {
@@ -133,8 +133,10 @@ export class DuckDbDestination implements Destination {
         })
       })
     } catch (error) {
-      // Those queued behind still wait for the sessions ahead, then pass straight through.
-      giveBack()
+      // Those queued behind still wait for the sessions ahead, then pass straight through; if
+      // none is, the queue ends with the sessions ahead again, which still hold the file.
+      release()
+      if (FILE_QUEUES.get(file) === tail) FILE_QUEUES.set(file, ahead)
       throw error
     }
     return giveBack
@@ -145,6 +147,22 @@ export class DuckDbDestination implements Destination {
       'destination_busy',
       `${this.description} is in use by a run in progress: retry when it has finished (\`thena-sync status\` shows the last loads once it is free)`,
     )
+  }
+}
+
+/**
+ * One key per file, however it is named: through a symlink, or a directory that is one. A file
+ * not created yet is named by its directory's real path.
+ */
+function canonicalPath(file: string): string {
+  try {
+    return realpathSync(file)
+  } catch {
+    try {
+      return join(realpathSync(dirname(file)), basename(file))
+    } catch {
+      return file
+    }
   }
 }
 

@@ -160,7 +160,7 @@ export class PostgresSession implements DestinationSession {
    */
   async #lockDdl(): Promise<void> {
     await this.#client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `thena-sync:ddl:${this.#schema}`,
+      `thena-sync-ddl:${this.#schema}`,
     ])
   }
 
@@ -351,10 +351,16 @@ export class PostgresSession implements DestinationSession {
         }
       }
       const history = historyRows(changes, Number(next), loadId)
-      await this.#db
-        .insertInto(SCHEMA_HISTORY_TABLE.name)
-        .values(history.map((row) => this.#values(SCHEMA_HISTORY_TABLE, row)))
-        .execute()
+      // In chunks: one statement takes at most 65,535 parameters (13 per row).
+      for (let start = 0; start < history.length; start += 1000)
+        await this.#db
+          .insertInto(SCHEMA_HISTORY_TABLE.name)
+          .values(
+            history
+              .slice(start, start + 1000)
+              .map((row) => this.#values(SCHEMA_HISTORY_TABLE, row)),
+          )
+          .execute()
     },
 
     merge: async (table: TableSchema, rows: readonly Row[]) => {

@@ -27,20 +27,27 @@ async function claimDemoFile(file: string, destination: Destination): Promise<vo
       `demo: ${file} ${what}; demo writes only to a warehouse of its own: run it in another folder, or pass --file demo.duckdb`,
     )
   const session = await destination.connect({ readOnly: true })
-  let others: number
   try {
-    const { rows } = await session
-      .query(
-        `SELECT count(*) FILTER (WHERE command <> '${DEMO_COMMAND}') AS others FROM thena._thena_loads`,
+    const count = async (sql: string) =>
+      Number(
+        (
+          await session.query(sql).catch(() => {
+            throw refuse('is not a thena-sync demo warehouse')
+          })
+        ).rows[0]?.n ?? 0,
       )
-      .catch(() => {
-        throw refuse('is not a thena-sync demo warehouse')
-      })
-    others = Number(rows[0]?.others ?? 0)
+    const others = await count(
+      `SELECT count(*) FILTER (WHERE command <> '${DEMO_COMMAND}') AS n FROM thena._thena_loads`,
+    )
+    if (others > 0) throw refuse('holds loads made by other commands than `demo`')
+    // Another dataset in the same file (another pipeline's) is as much not the demo's.
+    const elsewhere = await count(
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema <> 'thena'`,
+    )
+    if (elsewhere > 0) throw refuse("holds tables outside the demo's `thena` schema")
   } finally {
     await session.close()
   }
-  if (others > 0) throw refuse('holds loads made by other commands than `demo`')
   for (const path of [file, `${file}.wal`, `${file}.tmp`])
     rmSync(path, { recursive: true, force: true })
 }

@@ -4,7 +4,6 @@ import { EXIT_CODES } from './exit-codes.js'
 import { redactProcessOutput } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
 import { packageVersion } from '../version.js'
-import { redactor } from '../redactor.js'
 
 import type { ExitCode } from './exit-codes.js'
 import { demoCommand } from './demo-command.js'
@@ -38,8 +37,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code: ExitCode = EXIT_CODES.ok
   limitHeapGrowth()
   redactProcessOutput()
-  // Before any config is read: a config that fails to load must not print it either.
-  redactor.add(process.env.THENA_API_TOKEN)
   try {
     await buildProgram((c) => (code = c)).parseAsync([...argv])
     return code

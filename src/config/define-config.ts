@@ -64,8 +64,8 @@ export interface ReconcileConfig {
 /** Settings of a DuckDB destination (ignored for Postgres). */
 export interface DuckDbSettings {
   /**
-   * Buffer-pool limit of a load, in DuckDB's size syntax (`256MB`, `2GB`, or a share of RAM such
-   * as `50%`). Default `THENA_DUCKDB_MEMORY_LIMIT`, else `256MB`. `query`, `status` and `schema`
+   * Buffer-pool limit of a load, in DuckDB's size syntax (`256MB`, `2GB`, `1.5GiB`), at least
+   * `64MB`. Default `THENA_DUCKDB_MEMORY_LIMIT`, else `256MB`. `query`, `status` and `schema`
    * are not bounded by it.
    */
   readonly memoryLimit?: Setting

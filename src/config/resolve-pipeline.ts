@@ -110,20 +110,14 @@ const PASSWORD_PATTERNS = [
   /^[a-z][a-z0-9+.-]*:\/*[^:/@\s]*:([^\s]+)@/gi,
 ]
 
-/** Adds every password a destination string holds, parsed or not, to the redactor. */
-function registerDestinationSecrets(text: string, env: NodeJS.ProcessEnv): void {
+/** Adds every password a URL or connection string holds, parsed or not, to the redactor. */
+function registerSecretsIn(text: string): void {
   for (const pattern of PASSWORD_PATTERNS)
     for (const match of text.matchAll(pattern)) redactor.add(match[1]!.replace(/^'|'$/g, ''))
-  let url: URL | undefined
-  try {
-    url = new URL(text)
-  } catch {
-    return
-  }
+  if (!URL.canParse(text)) return
+  const url = new URL(text)
   redactor.add(url.password)
   for (const [key, value] of url.searchParams) if (/password/i.test(key)) redactor.add(value)
-  // Without a password in the URL, pg falls back on the libpq variable.
-  redactor.add(env.PGPASSWORD)
 }
 
 /**
@@ -137,7 +131,9 @@ export function destinationFromUrl(
   duckdb: ResolvedDuckDbSettings = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Destination {
-  registerDestinationSecrets(url, env)
+  registerSecretsIn(url)
+  // Without a password in the URL, pg falls back on the libpq variable.
+  redactor.add(env.PGPASSWORD)
   if (url.startsWith('duckdb:')) {
     const path = url.slice('duckdb:'.length)
     if (path === '') fail(field, '`duckdb:` needs a file path, e.g. `duckdb:./thena.duckdb`')
@@ -185,12 +181,12 @@ export function resolvePipeline(
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dataset))
     fail(`${at}.dataset`, `expected a lowercase SQL identifier, got \`${dataset}\``)
   const baseUrl = read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL)
+  // Credentials written into the base URL are secrets too, even in a URL that is refused.
+  registerSecretsIn(baseUrl)
   if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
     fail(`${at}.baseUrl`, `expected an http(s) URL, got \`${baseUrl}\``)
   const token = read(p.token, `${at}.token`, env)
   redactor.add(token)
-  // Credentials written into the base URL are secrets too (the client never prints them).
-  redactor.add(URL.canParse(baseUrl) ? new URL(baseUrl).password : undefined)
   const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
   const destinationField = isEnvRef(p.destination)
     ? `${at}.destination (${p.destination.name})`

@@ -92,6 +92,13 @@ async function writeRows(
   }
 }
 
+/**
+ * Most records of one batch quarantined for what the destination refused. Beyond, the cause is
+ * taken to be the table, not the records (a column altered by hand, say), and the run fails;
+ * it also bounds the probes (each refused record costs about log2(batch) of them).
+ */
+const MAX_REFUSED = 25
+
 /** Thrown to roll a probe transaction back. */
 class ProbeDone extends TerminalError {
   constructor() {
@@ -103,7 +110,7 @@ class ProbeDone extends TerminalError {
  * The records of a commit the destination refuses, each tried in transactions that always
  * roll back: halves of the batch, then halves of the half that fails, down to single records.
  * The first failure is not the records' fault (and is rethrown) when the schema changes alone
- * fail, or when every one of several records fails on its own: then nothing is quarantined.
+ * fail, or when more than MAX_REFUSED records fail on their own: then nothing is quarantined.
  */
 async function refusedRecords(
   session: DestinationSession,
@@ -135,6 +142,7 @@ async function refusedRecords(
   if (await probe([])) throw first
   const refused: { ref: Ref; error: ThenaSyncError }[] = []
   const bisect = async (refs: readonly Ref[], known?: ThenaSyncError): Promise<void> => {
+    if (refused.length > MAX_REFUSED) return
     const error = known ?? (await probe(refs))
     if (!error) return
     if (refs.length === 1) return void refused.push({ ref: refs[0]!, error })
@@ -143,7 +151,12 @@ async function refusedRecords(
     await bisect(refs.slice(half))
   }
   await bisect(all, first)
-  if (refused.length === all.length && all.length > 1) throw first
+  if (refused.length > MAX_REFUSED)
+    throw new TerminalError(
+      REJECTED_VALUE,
+      `${first.message}; more than ${MAX_REFUSED} records of one batch fail this way, which is no longer a few bad records, so none was quarantined`,
+      { cause: first },
+    )
   return refused.map(({ ref, error }) => {
     const { batch, root, children } = plans[ref.p]!
     const rows: Record<string, Row[]> = {}

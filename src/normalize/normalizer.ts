@@ -137,10 +137,17 @@ function convert(type: ColumnType, v: unknown): unknown {
 const storableKey = (key: string): string =>
   key.isWellFormed() && !key.includes('\0') ? key : key.toWellFormed().replaceAll('\0', '')
 
+/**
+ * Longest primary key, in UTF-8 bytes: Postgres indexes a key of at most about 2,700 bytes, and
+ * child rows' keys add a suffix per level.
+ */
+export const MAX_KEY_BYTES = 1000
+
 /** A primary-key value the warehouse can store and match on, as text; undefined if unusable. */
 function usableKey(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined
   if (typeof value !== 'string' || value === '') return undefined
+  if (value.length > MAX_KEY_BYTES || Buffer.byteLength(value) > MAX_KEY_BYTES) return undefined
   return value.isWellFormed() && !value.includes('\0') ? value : undefined
 }
 
@@ -161,6 +168,32 @@ function truncated(value: unknown, depth: number): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncated(v, depth - 1)]))
 }
 
+/**
+ * Sets an own property, whatever the key: assigning `obj['__proto__']` would set the object's
+ * prototype instead, and a record from the API may carry any key.
+ */
+const setOwn = (obj: object, key: PropertyKey, value: unknown): void =>
+  void Object.defineProperty(obj, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  })
+
+/** An own property (never one inherited from the prototype). */
+const getOwn = (obj: object, key: PropertyKey): unknown =>
+  Object.hasOwn(obj, key) ? (obj as Record<PropertyKey, unknown>)[key] : undefined
+
+/** The value at a zod issue's path (own properties only). */
+function valueAtPath(record: unknown, path: readonly PropertyKey[]): unknown {
+  let node = record
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined
+    node = getOwn(node, key)
+  }
+  return node
+}
+
 /** `record` without the values at `paths` (copied along each path; the rest is shared). */
 function withoutValues(
   record: Record<string, unknown>,
@@ -172,13 +205,13 @@ function withoutValues(
     for (let i = 0; i < path.length; i++) {
       const key = path[i]!
       const last = i === path.length - 1
-      const child = (node as Record<PropertyKey, unknown>)[key]
+      const child = getOwn(node, key)
       if (last) {
         if (Array.isArray(node)) node[key as number] = null
         else delete (node as Record<PropertyKey, unknown>)[key]
       } else if (typeof child === 'object' && child !== null) {
         const copy = Array.isArray(child) ? [...child] : { ...child }
-        ;(node as Record<PropertyKey, unknown>)[key] = copy
+        setOwn(node, key, copy)
         node = copy as Record<PropertyKey, unknown>
       } else break
     }
@@ -283,17 +316,22 @@ export class Normalizer {
         .slice(0, 5)
         .map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`)
         .join('; ')
-    const keyIssues = issues.filter((i) => i.path.length === 0 || i.path[0] === key)
+    const keyIssues = issues.filter((i) => i.path[0] === key)
     if (keyIssues.length > 0) return this.#reject(record, id, describe(keyIssues))
     if (id === undefined)
       return this.#reject(
         record,
         id,
-        `${key}: expected a non-empty string or a whole number${record[key] == null ? '' : ' (without U+0000 or lone surrogates)'}`,
+        `${key}: expected a non-empty string or a whole number${record[key] == null ? '' : ` (at most ${MAX_KEY_BYTES} bytes, without U+0000 or lone surrogates)`}`,
       )
     this.#notes = []
+    // As for undeclared fields: an absent or null value is no value to type, and a field the
+    // schema does not know (a strict object's) is a new column, which flattening decides on.
+    const typeIssues = issues.filter(
+      (i) => i.code !== 'unrecognized_keys' && valueAtPath(record, i.path) != null,
+    )
     let rec = record
-    if (issues.length > 0) rec = this.#declaredTypeChanges(rec, issues)
+    if (typeIssues.length > 0) rec = this.#declaredTypeChanges(rec, typeIssues)
     const root = this.#root.newRow()
     root._thena_load_id = this.#loadId
     root._thena_synced_at = this.#syncedAt
@@ -390,14 +428,17 @@ export class Normalizer {
         continue
       }
       if (Array.isArray(value) && flat) {
+        const arrayPath = [...prefix, key]
+        const known = table.children.has(pathKey(arrayPath))
+        // A resource with as many child tables as it may have keeps further arrays as JSON.
         const objects =
-          hint?.kind === 'array'
+          (hint?.kind === 'array'
             ? hint.element.kind === 'object'
-            : value.length > 0 && value.every(isObject)
+            : value.length > 0 && value.every(isObject)) &&
+          (known || this.#registry.hasRoomForChildTable(table.schema.resource))
         if (objects) {
-          const arrayPath = [...prefix, key]
           if (
-            !table.children.has(pathKey(arrayPath)) &&
+            !known &&
             !this.#allow('newColumns', `new array of objects \`${arrayPath.join('.')}\``)
           )
             continue
@@ -500,11 +541,17 @@ export class Normalizer {
     const column = this.#registry.overflowColumn(table)
     let bag = row[column.name] as Record<string, unknown> | null
     if (!isObject(bag)) row[column.name] = bag = {}
+    // Own properties only: a field named `__proto__` is data, not the prototype.
     for (const segment of path.slice(0, -1)) {
-      const next: unknown = bag[segment]
-      bag = isObject(next) ? next : (bag[segment] = {})
+      const next = getOwn(bag, segment)
+      if (isObject(next)) bag = next
+      else {
+        const created = {}
+        setOwn(bag, segment, created)
+        bag = created
+      }
     }
-    bag[path.at(-1)!] = value
+    setOwn(bag, path.at(-1)!, value)
   }
 
   /**

@@ -27,6 +27,13 @@ const pathNode = (): PathNode => ({ column: undefined, children: new Map() })
  */
 export const MAX_TABLE_COLUMNS = 300
 
+/**
+ * Most child tables a resource gets. Every commit replaces the child rows of its records in
+ * each of them, and creating a thousand tables in one transaction exhausted Postgres' lock table
+ * and DuckDB's memory. Arrays of objects beyond are stored whole, as JSON.
+ */
+export const MAX_CHILD_TABLES = 64
+
 /** The JSON column holding the fields of a table that has MAX_TABLE_COLUMNS columns. */
 export const OVERFLOW_COLUMN = '_thena_overflow'
 
@@ -192,6 +199,14 @@ export class SchemaRegistry {
   /** Whether `table` may get another data column (one slot stays for the overflow column). */
   hasRoom(table: TableState): boolean {
     return table.schema.columns.length < MAX_TABLE_COLUMNS - (table.overflow ? 0 : 1)
+  }
+
+  /** Whether `resource` may get another child table (see MAX_CHILD_TABLES). */
+  hasRoomForChildTable(resource: string): boolean {
+    let count = 0
+    for (const state of this.#tables.values())
+      if (state.schema.resource === resource && state.schema.parent) count++
+    return count < MAX_CHILD_TABLES
   }
 
   /** The JSON column of `table` holding fields beyond its width, created if new. */

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
 import { runCli, startCli } from '../helpers/cli.js'
@@ -352,6 +353,29 @@ describe('thena-sync demo (CLI)', () => {
     const notOurs = await runCli(['demo', '--file', 'plain.duckdb'], { cwd: elsewhere })
     expect(notOurs.code).toBe(2)
     expect(notOurs.stderr).toContain('plain.duckdb is not a thena-sync demo warehouse')
+    // A demo file into which another pipeline loaded its own dataset is not the demo's either.
+    const shared = tempDir()
+    expect((await runCli(['demo', '--records', '50'], { cwd: shared })).code).toBe(0)
+    const other = resolvePipeline(
+      {
+        pipelines: {
+          other: {
+            token: s.token,
+            baseUrl: s.url,
+            destination: duckdbIn(shared),
+            dataset: 'support',
+          },
+        },
+      },
+      'other',
+      {},
+    )
+    expect((await runPipeline(other)).status).toBe('success')
+    const mixed = await runCli(['demo', '--records', '50'], { cwd: shared })
+    expect(mixed.code).toBe(2)
+    expect(mixed.stderr).toContain("holds tables outside the demo's `thena` schema")
+    const kept = await rowsOf(other, 'SELECT count(*) AS n FROM support.requests')
+    expect(Number(kept[0]!.n)).toBe(120)
     const own = await runCli(['demo', '--records', '50', '--file', 'demo.duckdb'], {
       cwd: elsewhere,
     })

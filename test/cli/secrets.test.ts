@@ -200,6 +200,25 @@ describe('secrets never appear in any output', () => {
     expectNoSecret(res.stdout + res.stderr, 'run')
   })
 
+  it('a base URL with credentials, even one that is refused, never shows them', async () => {
+    const dir = projectDir()
+    const config = join(dir, 'pipelines.config.ts')
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        JSON.stringify(sim.url),
+        `'htps://admin:${UNREACHABLE_PASSWORD}@api.example.com'`,
+      ),
+    )
+    const res = await runCli(['run'], {
+      cwd: dir,
+      env: { MY_THENA_KEY: TOKEN, MY_WAREHOUSE: `duckdb:${join(dir, 'x.duckdb')}` },
+    })
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain('pipelines.thena.baseUrl: expected an http(s) URL')
+    expectNoSecret(res.stdout + res.stderr, 'run')
+  })
+
   it('a wrong password, an unreachable host, a keyword DSN and a malformed URL: one line each, no secret', async () => {
     const cases: [string, number, string][] = [
       [`postgres://${role}:${WRONG_PASSWORD}@${hostPort()}/${database}`, 4, 'refused the login'],

@@ -67,4 +67,39 @@ describe('Normalizer', () => {
     })
     expect(again.takeChanges()).toEqual([])
   })
+
+  it("a strict schema's unknown field is a new column; a null in a declared field is no type change", () => {
+    const strict = defineResource({
+      ...resource,
+      schema: z.strictObject({ id: z.string(), title: z.string(), size: z.number() }),
+    })
+    for (const typeChanges of ['evolve', 'freeze', 'discard_value'] as const) {
+      const registry = new SchemaRegistry(DUCKDB_CAPABILITIES)
+      const normalizer = new Normalizer(registry, strict, 'load', {
+        newColumns: 'evolve',
+        typeChanges,
+      })
+      normalizer.add({ id: 'a', title: null, size: 1, priority: 'high' })
+      const batch = normalizer.take()
+      expect(batch.rejects).toEqual([])
+      expect(byPath(registry, 'things', batch.rows.get('things')![0]!)).toEqual({
+        id: 'a',
+        size: 1,
+        priority: 'high',
+      })
+    }
+  })
+
+  it('a record without a usable key is rejected whole; one that cannot be normalized, alone', () => {
+    const registry = new SchemaRegistry(DUCKDB_CAPABILITIES)
+    const normalizer = new Normalizer(registry, resource, 'load')
+    normalizer.add({ id: 'ok', meta: { size: 1 } })
+    normalizer.add({ id: 'a\u0000b', meta: { size: 1 } })
+    normalizer.add({ id: 'x'.repeat(2000), meta: { size: 1 } })
+    normalizer.add({ meta: { size: 1 } })
+    normalizer.add('not a record')
+    const batch = normalizer.take()
+    expect(batch.rootIds).toEqual(['ok'])
+    expect(batch.rejects.map((r) => r.reason.split(':')[0])).toEqual(['id', 'id', 'id', '(record)'])
+  })
 })

@@ -3,13 +3,17 @@
  * one Postgres schema. Every run that reports success is on record, and the warehouse stays
  * readable and exact.
  */
+import { symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DuckDbDestination } from '../../destinations/duckdb/index.js'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator } from '../../src/simulator/index.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
 
 let sim: Simulator | undefined
@@ -75,6 +79,39 @@ describe('pipelines sharing one DuckDB file, in one process', () => {
       `SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = 'other'`,
     )) as [{ n: string }]
     expect(n).toBe('0')
+  })
+})
+
+describe('one DuckDB file, one session per process, however it is reached', () => {
+  it('through a symlink it is the same file: the second session waits or is busy', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'w.duckdb')
+    const first = await new DuckDbDestination({ path: file }).connect()
+    symlinkSync(file, join(dir, 'link.duckdb'))
+    try {
+      await expect(
+        new DuckDbDestination({ path: join(dir, 'link.duckdb') }).connect(),
+      ).rejects.toMatchObject({ code: 'destination_busy' })
+      await expect(
+        new DuckDbDestination({ path: join(dir, 'sub', '..', 'w.duckdb') }).connect(),
+      ).rejects.toMatchObject({ code: 'destination_busy' })
+    } finally {
+      await first.close()
+    }
+  })
+
+  it('a waiter that gives up leaves the file to the session that holds it', async () => {
+    const file = join(tempDir(), 'w.duckdb')
+    const destination = new DuckDbDestination({ path: file })
+    const holder = await destination.connect()
+    const stop = new AbortController()
+    const waiter = destination.connect({ wait: true, signal: stop.signal })
+    stop.abort()
+    await expect(waiter).rejects.toBeDefined()
+    await expect(destination.connect()).rejects.toMatchObject({ code: 'destination_busy' })
+    await holder.close()
+    const next = await destination.connect()
+    await next.close()
   })
 })
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
-import { MAX_TABLE_COLUMNS } from '../../src/normalize/schema-registry.js'
+import { MAX_CHILD_TABLES, MAX_TABLE_COLUMNS } from '../../src/normalize/schema-registry.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { startStandInApi } from '../helpers/http.js'
@@ -100,9 +100,14 @@ for (const kind of DESTINATION_KINDS) {
       const fields = Object.fromEntries(
         Array.from({ length: 1700 }, (_, i) => [`field_${i}`, `value ${i}`]),
       )
+      // A field named __proto__ among them is data, not a prototype.
+      const wideRecord = JSON.stringify(request('wide', fields)).replace(
+        /}$/,
+        ',"__proto__":{"polluted":"yes"}}',
+      )
       const s = await serve([
         JSON.stringify(request('a1')),
-        JSON.stringify(request('wide', fields)),
+        wideRecord,
         JSON.stringify(request('z9', { field_1699: 'late' })),
       ])
       const pipeline = simulatorPipeline(s, only, await kind.freshUrl())
@@ -124,6 +129,11 @@ for (const kind of DESTINATION_KINDS) {
         const name = `field_${i}`
         expect(names.has(name) ? wide![name] : overflow[name]).toBe(`value ${i}`)
       }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      expect(Object.hasOwn(overflow, '__proto__')).toBe(true)
+      expect(Object.getOwnPropertyDescriptor(overflow, '__proto__')!.value).toEqual({
+        polluted: 'yes',
+      })
       const [late] = await rowsOf(
         pipeline,
         `SELECT _thena_overflow AS o FROM thena.requests WHERE id = 'z9'`,
@@ -163,6 +173,50 @@ for (const kind of DESTINATION_KINDS) {
       expect(String(row!.v)).toMatch(/^\{"a": ?\{"a": ?\{/)
     })
 
+    it('a record with hundreds of arrays of objects: 64 child tables, the other arrays as JSON', async () => {
+      const lists = Object.fromEntries(
+        Array.from({ length: 200 }, (_, i) => [`list_${i}`, [{ x: i }]]),
+      )
+      const s = await serve([
+        JSON.stringify(request('a1')),
+        JSON.stringify(request('lists', lists)),
+        JSON.stringify(request('z9')),
+      ])
+      const pipeline = simulatorPipeline(s, only, await kind.freshUrl())
+      for (const attempt of [1, 2]) {
+        const result = await runPipeline(pipeline)
+        expect(result.error?.message, `run ${attempt}`).toBeUndefined()
+      }
+      expect(await ids(pipeline)).toEqual(['a1', 'lists', 'z9'])
+      const tables = await rowsOf(
+        pipeline,
+        `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'thena' AND table_name LIKE 'requests\\_\\_%' ESCAPE '\\'`,
+      )
+      expect(Number(tables[0]!.n)).toBe(MAX_CHILD_TABLES)
+      const [row] = await rowsOf(
+        pipeline,
+        `SELECT list_199 AS l FROM thena.requests WHERE id = 'lists'`,
+      )
+      expect(JSON.parse(String(row!.l))).toEqual([{ x: 199 }])
+    })
+
+    it('a key no database indexes (9,000 characters) is quarantined on both', async () => {
+      const long = 'k'.repeat(9000)
+      const s = await serve([
+        JSON.stringify(request('a1')),
+        JSON.stringify(request(long)),
+        JSON.stringify(request(`${long}-2`)),
+        JSON.stringify(request('z9')),
+      ])
+      const pipeline = simulatorPipeline(s, only, await kind.freshUrl())
+      const result = await runPipeline(pipeline)
+      expect(result.error?.message).toBeUndefined()
+      expect(result.rejects).toBe(2)
+      expect(await ids(pipeline)).toEqual(['a1', 'z9'])
+      const [reject] = await rejects(pipeline)
+      expect(String(reject!.reason)).toContain('at most 1000 bytes')
+    })
+
     it('a value the database itself refuses: that record is quarantined with the reason, the rest commit', async () => {
       const page = (score?: string) => [
         JSON.stringify(request('a1', { score: '1' })),
@@ -200,24 +254,23 @@ for (const kind of DESTINATION_KINDS) {
       ])
     })
 
-    it('when every record is refused, it is not the records: the run fails and quarantines nothing', async () => {
-      const s = await serve([JSON.stringify(request('a1')), JSON.stringify(request('b2'))])
+    it('when many records of a batch are refused, it is not the records: the run fails and quarantines nothing', async () => {
+      const many = Array.from({ length: 30 }, (_, i) => `r${String(i).padStart(2, '0')}`)
+      const s = await serve(many.map((id) => JSON.stringify(request(id))))
       const url = await kind.freshUrl()
       const pipeline = simulatorPipeline(s, only, url)
       expect((await runPipeline(pipeline)).status).toBe('success')
       await rowsOf(pipeline, 'ALTER TABLE thena.requests ALTER COLUMN status SET NOT NULL')
       api!.close()
       const next = simulatorPipeline(
-        await serve([
-          JSON.stringify(request('a1', { status: null })),
-          JSON.stringify(request('b2', { status: null })),
-        ]),
+        await serve(many.map((id) => JSON.stringify(request(id, { status: null })))),
         only,
         url,
       )
       const result = await runPipeline(next)
       expect(result.status).toBe('failed')
       expect(result.error?.code).toBe('destination_rejected_value')
+      expect(result.error?.message).toContain('more than 25 records of one batch fail this way')
       expect(await rejects(next)).toEqual([])
     })
   })
