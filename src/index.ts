@@ -5,6 +5,9 @@ export type {
   PipelineConfig,
   ResourceConfig,
   HttpConfig,
+  ScheduleConfig,
+  ReconcileConfig,
+  DuckDbSettings,
   Setting,
 } from './config/define-config.js'
 export { env } from './config/env.js'
@@ -22,3 +25,17 @@ export type {
   DestinationCapabilities,
 } from './load/destination.js'
 export { ThenaSyncError, TransientError, TerminalError, ConfigError } from './errors.js'
+export { SYNC_MODES } from './extract/define-source.js'
+export type { SyncMode } from './extract/define-source.js'
+/** The built-in Thena bolt source: spread its resources into your own `defineSource`. */
+export { thenaSource } from '../sources/thena/index.js'
+/** The zod schemas of Thena's records, to `.extend()` with your tenant's fields. */
+export {
+  RequestSchema,
+  UserSchema,
+  CustomFieldSchema,
+  SubStatusSchema,
+} from '../schemas/thena/index.js'
+export type { Request, User, CustomField, SubStatus } from '../schemas/thena/index.js'
+/** The zod this package validates with: use it for your own schemas, so both agree. */
+export { z } from 'zod'

@@ -49,6 +49,8 @@ export interface HttpConfig {
   readonly timeoutMs?: number
   /** First retry delay in ms, doubled per retry with jitter. Default 250. */
   readonly backoffMs?: number
+  /** Longest single wait (backoff, rate-limit reset, lock) before the run ends cleanly. Default 300. */
+  readonly maxWaitSeconds?: number
 }
 
 /** How `reconcile` guards against an API that returns too little. */

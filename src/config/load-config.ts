@@ -1,33 +1,143 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { BuildFailure, Plugin } from 'esbuild'
 import { ConfigError } from '../errors.js'
+import { validateConfig } from './config-schema.js'
 import type { ThenaSyncConfig } from './define-config.js'
 import { defaultConfig } from './default-config.js'
 
+/** Config file names looked for in the working directory, in this order. */
+export const CONFIG_FILES = [
+  'pipelines.config.ts',
+  'pipelines.config.mts',
+  'pipelines.config.js',
+  'pipelines.config.mjs',
+] as const
+
+/** This package's root: imports that land inside it are shared with the running CLI. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PACKAGE_INDEX = pathToFileURL(join(PACKAGE_ROOT, 'src', 'index.ts')).href
+
+const inPackage = (path: string) => {
+  const rel = relative(PACKAGE_ROOT, path)
+  return rel !== '' && !rel.startsWith('..') && !rel.split(sep).includes('node_modules')
+}
+
 /**
- * Loads `pipelines.config.ts` (or the file given). Without one, the built-in default applies:
- * one pipeline `thena` configured from THENA_API_TOKEN, THENA_BASE_URL and THENA_DESTINATION.
+ * Loads `pipelines.config.ts` (or `.mts`, `.js`, `.mjs`, or the file given). Without one, the
+ * built-in default applies: one pipeline `thena` configured from THENA_API_TOKEN,
+ * THENA_BASE_URL and THENA_DESTINATION. The whole config is checked by the config schema.
  */
 export async function loadConfig(path?: string): Promise<ThenaSyncConfig> {
-  const file = resolve(path ?? 'pipelines.config.ts')
-  if (!existsSync(file)) {
-    if (path) throw new ConfigError(`--config: no file at ${file}`)
-    return defaultConfig
-  }
-  let mod: { default?: unknown }
-  try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
-  } catch (error) {
-    throw new ConfigError(
-      `${file}: cannot be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
-    )
-  }
-  const config = mod.default as ThenaSyncConfig | undefined
-  if (!config || typeof config !== 'object' || typeof config.pipelines !== 'object') {
+  const file = path
+    ? resolve(path)
+    : CONFIG_FILES.map((name) => resolve(name)).find((candidate) => existsSync(candidate))
+  if (!file) return validateConfig(defaultConfig)
+  if (!existsSync(file)) throw new ConfigError(`--config: no file at ${file}`)
+  const mod = await importConfig(file)
+  if (!mod || typeof mod !== 'object' || !('default' in mod) || mod.default === undefined)
     throw new ConfigError(
       `${file}: expected \`export default defineConfig({ pipelines: { ... } })\``,
     )
+  return Object.freeze(validateConfig(mod.default))
+}
+
+/**
+ * Compiles the config and its relative imports into one ES module and imports it. The file is
+ * ESM whatever the nearest package.json says (npm's default is CommonJS, where tsx would
+ * compile it as CommonJS and fail on `import`). `thena-sync` and files of this package stay
+ * imports of the running copy, so the config and the CLI share one set of modules.
+ */
+async function importConfig(file: string): Promise<Record<string, unknown>> {
+  const { build } = await import('esbuild')
+  const bare = new Set<string>()
+  let code: string
+  try {
+    const result = await build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'silent',
+      plugins: [sharePackageModules(bare)],
+    })
+    code = result.outputFiles[0]!.text
+  } catch (error) {
+    throw new ConfigError(describeBuildFailure(error as BuildFailure, file))
   }
-  return Object.freeze(config)
+  // Without bare imports or import.meta, nothing needs the file's folder: no file is written.
+  if (bare.size === 0 && !code.includes('import.meta'))
+    return runModule(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`, file)
+  const name = `.${basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.mjs`
+  // Beside the config, so that its packages resolve from its own node_modules.
+  let out = join(dirname(file), name)
+  try {
+    await writeFile(out, code, { flag: 'wx' })
+  } catch {
+    out = join(tmpdir(), name)
+    await writeFile(out, code, { flag: 'wx' })
+  }
+  try {
+    return await runModule(pathToFileURL(out).href, file)
+  } finally {
+    await unlink(out).catch(() => undefined)
+  }
+}
+
+async function runModule(url: string, file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    throw new ConfigError(`${file}: failed while loading (${message})`)
+  }
+}
+
+/**
+ * An esbuild plugin: `thena-sync` resolves to this package's entry, files inside this package
+ * and Node built-ins stay external, other packages stay external (collected in `bare`).
+ */
+function sharePackageModules(bare: Set<string>): Plugin {
+  return {
+    name: 'thena-sync-share-modules',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined
+        if (args.path === 'thena-sync') return { path: PACKAGE_INDEX, external: true }
+        if (/^node:/.test(args.path)) return { path: args.path, external: true }
+        if (!/^[./]/.test(args.path) && !/^file:/.test(args.path)) {
+          bare.add(args.path)
+          return { path: args.path, external: true }
+        }
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'inner',
+        })
+        if (resolved.errors.length > 0) return undefined
+        if (inPackage(resolved.path))
+          return { path: pathToFileURL(resolved.path).href, external: true }
+        return resolved
+      })
+    },
+  }
+}
+
+/** esbuild's first error as `file:line:column: message`. */
+function describeBuildFailure(error: BuildFailure, file: string): string {
+  const first = error.errors?.[0]
+  if (!first) return `${file}: cannot be compiled (${String(error.message).split('\n')[0]})`
+  const where = first.location
+    ? `${resolve(first.location.file)}:${first.location.line}:${first.location.column + 1}`
+    : file
+  const more = error.errors.length > 1 ? ` (and ${error.errors.length - 1} more)` : ''
+  return `${where}: ${first.text}${more}`
 }

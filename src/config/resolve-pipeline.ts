@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { DuckDbDestination } from '../../destinations/duckdb/index.js'
 import { PostgresDestination } from '../../destinations/postgres/index.js'
 import { thenaSource } from '../../sources/thena/index.js'
@@ -9,10 +8,12 @@ import { paginatorSchema } from '../http/paginator.js'
 import type { ResolvedPaginator } from '../http/paginator.js'
 import type { Destination } from '../load/destination.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
-import { validate as isCron } from 'node-cron'
+import { validateDetailed } from 'node-cron'
+import { validateConfig } from './config-schema.js'
+import { closestMatch } from './closest-match.js'
 import { env as envRef, isEnvRef } from './env.js'
 import { redactor } from '../redactor.js'
-import { CONTRACT_MODES, EVOLVE } from '../normalize/schema-contract.js'
+import { EVOLVE } from '../normalize/schema-contract.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 
 /** A resource with its paginator settled (defaults and overrides applied). */
@@ -47,6 +48,7 @@ export interface ResolvedPipeline {
 
 const DEFAULT_LOOKBACK_DAYS = 14
 const DEFAULT_MAX_DELETE_SHARE = 0.5
+const DEFAULT_BATCH_PAGES = 25
 
 const DEFAULT_BASE_URL = 'https://bolt.thena.ai'
 const DEFAULT_DESTINATION = 'duckdb:./thena.duckdb'
@@ -55,27 +57,33 @@ const fail = (field: string, problem: string): never => {
   throw new ConfigError(`${field}: ${problem}`)
 }
 
+/** A setting's value and the name its problems are reported under: the variable, or the field. */
+interface SettingValue {
+  readonly value: string
+  readonly field: string
+}
+
+/**
+ * Reads a setting. An `env()` reference whose variable is unset (or empty) takes its default;
+ * without one it is an error naming the variable, even where the field itself is optional.
+ */
 function read(
   setting: Setting | undefined,
   field: string,
   env: NodeJS.ProcessEnv,
   fallback?: string,
-): string {
-  if (setting === undefined) return fallback ?? fail(field, 'is required')
-  if (!isEnvRef(setting)) return setting
+): SettingValue {
+  if (setting === undefined)
+    return fallback === undefined ? fail(field, 'is required') : { value: fallback, field }
+  if (!isEnvRef(setting)) return { value: setting, field }
   const value = env[setting.name]
-  if (value !== undefined && value !== '') return value
-  if (setting.default !== undefined) return setting.default
-  if (fallback !== undefined) return fallback
+  if (value !== undefined && value !== '') return { value, field: setting.name }
+  if (setting.default !== undefined) return { value: setting.default, field }
   return fail(
-    field,
-    `${setting.name} is not set: export ${setting.name}=... (or try \`thena-sync demo\`, which needs none)`,
+    setting.name,
+    `is not set (${field} reads it): export ${setting.name}=...` +
+      (field.endsWith('.token') ? ' (or try `thena-sync demo`, which needs none)' : ''),
   )
-}
-
-const positiveInt = (value: unknown, field: string, fix: string) => {
-  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0))
-    fail(field, `expected ${fix}, got \`${String(value)}\``)
 }
 
 /** DuckDB settings, resolved (see `DuckDbSettings`). */
@@ -171,45 +179,39 @@ export function resolvePipeline(
   name: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedPipeline {
-  const p: PipelineConfig | undefined = config.pipelines[name]
+  validateConfig(config)
+  const p: PipelineConfig | undefined = Object.hasOwn(config.pipelines, name)
+    ? config.pipelines[name]
+    : undefined
   if (!p) {
-    const known = Object.keys(config.pipelines).join(', ') || '(none)'
-    return fail('--pipeline', `no pipeline named \`${name}\` in the config; known: ${known}`)
+    const names = Object.keys(config.pipelines)
+    const near = closestMatch(name, names)
+    return fail(
+      '--pipeline',
+      `no pipeline named \`${name}\` in the config${near ? `; did you mean \`${near}\`?` : ''} (known: ${names.join(', ')})`,
+    )
   }
   const at = `pipelines.${name}`
   const dataset = p.dataset ?? 'thena'
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dataset))
-    fail(`${at}.dataset`, `expected a lowercase SQL identifier, got \`${dataset}\``)
-  const baseUrl = read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL)
-  // Credentials written into the base URL are secrets too, even in a URL that is refused.
-  registerSecretsIn(baseUrl)
-  if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
-    fail(`${at}.baseUrl`, `expected an http(s) URL, got \`${baseUrl}\``)
+  const baseUrl = checkBaseUrl(read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL))
   const token = read(p.token, `${at}.token`, env)
-  redactor.add(token)
+  redactor.add(token.value)
+  // A header value cannot hold a line break: undici would fail every request as a network error.
+  if ([...token.value].some((c) => c < ' ' || c === '\x7f'))
+    fail(
+      token.field,
+      'contains a line break or another control character; copy the token again without it',
+    )
+  if (token.value.trim() === '') fail(token.field, 'is empty')
   const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
-  const destinationField = isEnvRef(p.destination)
-    ? `${at}.destination (${p.destination.name})`
-    : `${at}.destination`
   const destination = destinationFromUrl(
-    destinationUrl,
+    destinationUrl.value,
     dataset,
-    destinationField,
+    destinationUrl.field,
     resolveDuckDb(p, at, env),
     env,
   )
-  const http = p.http ?? {}
-  positiveInt(http.concurrency, `${at}.http.concurrency`, 'a whole number ≥ 1')
-  if (http.concurrency === 0) fail(`${at}.http.concurrency`, 'expected a whole number ≥ 1, got `0`')
-  positiveInt(http.maxRetries, `${at}.http.maxRetries`, 'a whole number ≥ 0')
-  positiveInt(http.timeoutMs, `${at}.http.timeoutMs`, 'milliseconds')
-  positiveInt(p.batchPages, `${at}.batchPages`, 'a whole number ≥ 1')
   const source = p.source ?? thenaSource
-  const known = new Set(source.resources.map((r) => r.name))
-  for (const key of Object.keys(p.resources ?? {})) {
-    if (!known.has(key))
-      fail(`${at}.resources.${key}`, `no such resource; known: ${[...known].join(', ')}`)
-  }
   const resources: ResolvedResource[] = []
   for (const resource of source.resources) {
     const override = p.resources?.[resource.name]
@@ -217,47 +219,55 @@ export function resolvePipeline(
     const paginatorInput = override?.paginator ?? resource.paginator
     const parsed = paginatorSchema.safeParse(paginatorInput)
     if (!parsed.success) {
+      // The config's paginators were checked by the config schema: this one is the source's own.
       const issue = parsed.error.issues[0]!
       fail(
-        `${at}.resources.${resource.name}.paginator.${issue.path.join('.')}`,
-        z.prettifyError(parsed.error).split('\n')[0]!.replace(/^✖ /, ''),
+        `source ${source.name}: resource ${resource.name}: paginator${issue.path.length ? `.${issue.path.join('.')}` : ''}`,
+        issue.message,
       )
     }
-    const lookbackDays = override?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS
-    if (typeof lookbackDays !== 'number' || !(lookbackDays >= 0))
-      fail(
-        `${at}.resources.${resource.name}.lookbackDays`,
-        `expected a number of days ≥ 0, got \`${String(lookbackDays)}\``,
-      )
     resources.push({
       ...resource,
       resolvedPaginator: parsed.data!,
-      lookbackDays,
+      lookbackDays: override?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
       backfillParams: override?.backfillParams ?? {},
-      contract: resolveContract(
-        { ...p.contract, ...override?.contract },
-        override?.contract ? `${at}.resources.${resource.name}.contract` : `${at}.contract`,
-      ),
+      contract: { ...EVOLVE, ...p.contract, ...override?.contract },
     })
   }
-  const schedule = resolveSchedule(p, at, env)
-  const maxDeleteShare = p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE
-  if (typeof maxDeleteShare !== 'number' || !(maxDeleteShare > 0 && maxDeleteShare <= 1))
-    fail(
-      `${at}.reconcile.maxDeleteShare`,
-      `expected a share of the table in (0, 1], e.g. 0.5, got \`${String(maxDeleteShare)}\``,
-    )
   return {
     name,
     source,
     resources,
     destination,
     dataset,
-    http: { ...http, baseUrl, token },
-    batchPages: p.batchPages || 25,
-    schedule,
-    reconcile: { maxDeleteShare },
+    http: { ...p.http, baseUrl, token: token.value },
+    batchPages: p.batchPages ?? DEFAULT_BATCH_PAGES,
+    schedule: resolveSchedule(p, at, env),
+    reconcile: { maxDeleteShare: p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE },
   }
+}
+
+/** An http(s) URL; its path is kept, as resource paths resolve under it. */
+function checkBaseUrl({ value, field }: SettingValue): string {
+  // Credentials written into the base URL are secrets too, even in a URL that is refused.
+  registerSecretsIn(value)
+  let url: URL | undefined
+  try {
+    url = /^https?:\/\/[^/\s]/i.test(value) ? new URL(value) : undefined
+  } catch {
+    url = undefined
+  }
+  if (!url)
+    return fail(
+      field,
+      `expected an http(s) URL such as \`https://bolt.thena.ai\`, got \`${value}\``,
+    )
+  if (url.search || url.hash || value.includes('?') || value.includes('#'))
+    fail(
+      field,
+      'expected a base URL without `?query` or `#fragment`; resource paths and their parameters are added to it',
+    )
+  return url.href.replace(/\/+$/, '')
 }
 
 function resolveDuckDb(
@@ -265,65 +275,52 @@ function resolveDuckDb(
   at: string,
   env: NodeJS.ProcessEnv,
 ): ResolvedDuckDbSettings {
-  const field = (name: string) =>
-    `${at}.duckdb.${name}` +
-    (p.duckdb?.[name as keyof typeof p.duckdb] === undefined
-      ? ` (THENA_DUCKDB_${name === 'memoryLimit' ? 'MEMORY_LIMIT' : 'TEMP_DIRECTORY'})`
-      : '')
   const memoryLimit = read(
     p.duckdb?.memoryLimit ?? envRef('THENA_DUCKDB_MEMORY_LIMIT', ''),
-    field('memoryLimit'),
+    `${at}.duckdb.memoryLimit`,
     env,
-    '',
   )
   const tempDirectory = read(
     p.duckdb?.tempDirectory ?? envRef('THENA_DUCKDB_TEMP_DIRECTORY', ''),
-    field('tempDirectory'),
+    `${at}.duckdb.tempDirectory`,
     env,
-    '',
   )
   return {
-    ...(memoryLimit && { memoryLimit: checkMemoryLimit(memoryLimit, field('memoryLimit')) }),
-    ...(tempDirectory && { tempDirectory }),
+    ...(memoryLimit.value && {
+      memoryLimit: checkMemoryLimit(memoryLimit.value, memoryLimit.field),
+    }),
+    ...(tempDirectory.value && { tempDirectory: tempDirectory.value }),
   }
+}
+
+/** A cron expression node-cron accepts and that fires at least once (`0 0 31 2 *` never does). */
+function checkCron({ value, field }: SettingValue): string {
+  const result = validateDetailed(value)
+  if (result.valid) return value
+  const problem = result.errors[0]?.message ?? 'invalid'
+  if (/impossible/i.test(problem)) return fail(field, `\`${value}\` can never fire: ${problem}`)
+  return fail(field, `\`${value}\` is not a cron expression: ${problem} (e.g. \`*/15 * * * *\`)`)
 }
 
 function resolveSchedule(p: PipelineConfig, at: string, env: NodeJS.ProcessEnv): ResolvedSchedule {
-  const optional = (setting: Setting | undefined, field: string) =>
-    setting === undefined ? undefined : read(setting, field, env, '') || undefined
+  const optional = (setting: Setting | undefined, field: string) => {
+    if (setting === undefined) return undefined
+    const read_ = read(setting, field, env)
+    return read_.value === '' ? undefined : read_
+  }
   const cron = optional(p.schedule?.cron, `${at}.schedule.cron`)
   const reconcile = optional(p.schedule?.reconcile, `${at}.schedule.reconcile`)
-  const timezone = optional(p.schedule?.timezone, `${at}.schedule.timezone`) ?? 'UTC'
-  for (const [field, expression] of [
-    ['cron', cron],
-    ['reconcile', reconcile],
-  ] as const) {
-    if (expression !== undefined && !isCron(expression))
-      fail(
-        `${at}.schedule.${field}`,
-        `\`${expression}\` is not a cron expression; expected 5 or 6 fields, e.g. \`*/15 * * * *\``,
-      )
+  const timezone = optional(p.schedule?.timezone, `${at}.schedule.timezone`)
+  if (timezone) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: timezone.value })
+    } catch {
+      fail(timezone.field, `\`${timezone.value}\` is not an IANA time zone, e.g. \`Europe/Berlin\``)
+    }
   }
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone })
-  } catch {
-    fail(
-      `${at}.schedule.timezone`,
-      `\`${timezone}\` is not an IANA time zone, e.g. \`Europe/Berlin\``,
-    )
+  return {
+    ...(cron && { cron: checkCron(cron) }),
+    ...(reconcile && { reconcile: checkCron(reconcile) }),
+    timezone: timezone?.value ?? 'UTC',
   }
-  return { ...(cron && { cron }), ...(reconcile && { reconcile }), timezone }
-}
-
-function resolveContract(input: Partial<SchemaContract>, field: string): SchemaContract {
-  for (const [key, mode] of Object.entries(input)) {
-    if (key !== 'newColumns' && key !== 'typeChanges')
-      fail(`${field}.${key}`, 'unknown setting; expected `newColumns` or `typeChanges`')
-    if (!(CONTRACT_MODES as readonly unknown[]).includes(mode))
-      fail(
-        `${field}.${key}`,
-        `expected one of ${CONTRACT_MODES.join(', ')}, got \`${String(mode)}\``,
-      )
-  }
-  return { ...EVOLVE, ...input }
 }

@@ -7,7 +7,7 @@ import { RateGate } from './rate-gate.js'
 
 /** Settings of the HTTP engine; every field has a default. */
 export interface HttpClientOptions {
-  /** API origin, e.g. `https://bolt.thena.ai`. */
+  /** API base URL, e.g. `https://bolt.thena.ai`; its path (if any) prefixes every request path. */
   readonly baseUrl: string
   /** Bearer token; sent only in the Authorization header, never logged. */
   readonly token: string
@@ -59,6 +59,8 @@ export class HttpClient {
   readonly #gate: RateGate
   readonly #options: Required<HttpClientOptions>
   readonly #origin: string
+  /** The base URL's path (`/some/prefix`), which every request path goes under. */
+  readonly #prefix: string
 
   constructor(options: HttpClientOptions) {
     this.#options = {
@@ -72,6 +74,7 @@ export class HttpClient {
     }
     const url = new URL(options.baseUrl)
     this.#origin = url.origin
+    this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#pool = new Pool(url.origin, {
       connections: this.#options.concurrency,
       keepAliveTimeout: 30_000,
@@ -106,7 +109,7 @@ export class HttpClient {
     options: GetOptions,
   ): Promise<JsonResponse> {
     const search = new URLSearchParams(query).toString()
-    const target = `${path}${search ? `?${search}` : ''}`
+    const target = `${this.#prefix}${path}${search ? `?${search}` : ''}`
     const label = `GET ${this.#origin}${target}`
     let failures = 0
     let rateLimitWaits = 0

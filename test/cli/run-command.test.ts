@@ -80,14 +80,14 @@ describe('thena-sync run (CLI)', () => {
     })
     expect(res.code).toBe(2)
     expect(res.stderr.trim().split('\n')).toHaveLength(1)
-    expect(res.stderr).toContain('THENA_API_TOKEN is not set')
+    expect(res.stderr).toContain('THENA_API_TOKEN: is not set (pipelines.thena.token reads it)')
     expect(s.counters.requests).toBe(0)
     const bad = await runCli(['run'], {
       cwd: dir,
       env: { ...envFor(s, dir), THENA_DESTINATION: 'mysql://x' },
     })
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain('pipelines.thena.destination')
+    expect(bad.stderr).toContain('THENA_DESTINATION: expected')
   })
 })
 

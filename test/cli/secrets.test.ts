@@ -230,7 +230,7 @@ describe('secrets never appear in any output', () => {
       [
         `host=127.0.0.1 password=${KEYWORD_PASSWORD} dbname=${database}`,
         2,
-        'pipelines.thena.destination (MY_WAREHOUSE): expected `duckdb:PATH` or a `postgres://` URL',
+        'MY_WAREHOUSE: expected `duckdb:PATH` or a `postgres://` URL',
       ],
       [
         `postgres:/${role}:${SLASH_PASSWORD}/${database}`,

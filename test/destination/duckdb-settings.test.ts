@@ -70,7 +70,7 @@ describe('DuckDB settings', () => {
 
   it('a bad size is one line naming the setting and the fix', () => {
     expect(() => resolve({ THENA_DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(
-      'pipelines.thena.duckdb.memoryLimit (THENA_DUCKDB_MEMORY_LIMIT): expected a size such as `256MB` or `2GB`, got `lots`',
+      'THENA_DUCKDB_MEMORY_LIMIT: expected a size such as `256MB` or `2GB`, got `lots`',
     )
     expect(() => resolve({}, { duckdb: { memoryLimit: '16MB' } })).toThrow(
       'pipelines.thena.duckdb.memoryLimit: expected at least `64MB` (DuckDB cannot checkpoint below), got `16MB`',
