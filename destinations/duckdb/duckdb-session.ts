@@ -307,6 +307,24 @@ export class DuckDbSession implements DestinationSession {
       ])
     },
 
+    clearState: async (pipeline: string, resource: string) => {
+      await this.#run(
+        `DELETE FROM ${this.#t('_thena_state')} WHERE pipeline = ? AND resource = ?`,
+        [pipeline, resource],
+      )
+    },
+
+    dropTables: async (tables: readonly string[]) => {
+      if (tables.length === 0) return
+      this.#layouts.clear()
+      for (const table of tables) await this.#run(`DROP TABLE IF EXISTS ${this.#t(table)}`)
+      const names = keyList(tables)
+      await this.#run(
+        `DELETE FROM ${this.#t(SCHEMA_HISTORY_TABLE.name)} WHERE table_name IN (SELECT ${names.sql})`,
+        [names.value],
+      )
+    },
+
     writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
       await this.#appendRows(REJECTS_TABLE, rejectRows(loadId, rejects))
     },

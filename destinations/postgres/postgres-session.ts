@@ -426,6 +426,25 @@ export class PostgresSession implements DestinationSession {
         .execute()
     },
 
+    clearState: async (pipeline: string, resource: string) => {
+      await this.#db
+        .deleteFrom(STATE_TABLE.name)
+        .where('pipeline', '=', pipeline)
+        .where('resource', '=', resource)
+        .execute()
+    },
+
+    dropTables: async (tables: readonly string[]) => {
+      if (tables.length === 0) return
+      await this.#lockDdl()
+      // No CASCADE: a view someone built on a table makes the reset fail rather than vanish.
+      for (const table of tables) await this.#db.schema.dropTable(table).ifExists().execute()
+      await this.#db
+        .deleteFrom(SCHEMA_HISTORY_TABLE.name)
+        .where('table_name', 'in', [...tables])
+        .execute()
+    },
+
     writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
       await this.#copy(
         this.#t(REJECTS_TABLE.name),

@@ -8,6 +8,7 @@ import { packageVersion } from '../version.js'
 import type { ExitCode } from './exit-codes.js'
 import { demoCommand } from './demo-command.js'
 import { queryCommand } from './query-command.js'
+import { resetCommand } from './reset-command.js'
 import { backfillCommand, reconcileCommand, runCommand } from './run-command.js'
 import { scheduleCommand } from './schedule-command.js'
 import { schemaCommand } from './schema-command.js'
@@ -24,6 +25,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .addCommand(runCommand(setExitCode))
     .addCommand(backfillCommand(setExitCode))
     .addCommand(reconcileCommand(setExitCode))
+    .addCommand(resetCommand())
     .addCommand(scheduleCommand(setExitCode))
     .addCommand(queryCommand())
     .addCommand(statusCommand())

@@ -41,6 +41,8 @@ export interface LoadRecord {
   readonly unchanged: number
   /** One-line error for failed runs (never contains a secret). */
   readonly error?: string
+  /** What a command did beyond the counters (`reset`: the resources and tables). Default none. */
+  readonly details?: Readonly<Record<string, unknown>>
 }
 
 /** Result of `query()`: column names and rows of JSON-safe values. */
@@ -124,6 +126,13 @@ export interface DestinationTransaction {
     state: ResourceState,
     loadId: string,
   ): Promise<void>
+  /** Deletes a resource's committed state: its next run starts from the beginning. */
+  clearState(pipeline: string, resource: string): Promise<void>
+  /**
+   * Drops tables (children before their parents) and their schema-history rows, so that the
+   * next run creates them again. Tables that do not exist are skipped.
+   */
+  dropTables(tables: readonly string[]): Promise<void>
   writeRejects(loadId: string, rejects: readonly Reject[]): Promise<void>
   /** Inserts or updates the run's row in `_thena_loads`. */
   writeLoad(record: LoadRecord): Promise<void>

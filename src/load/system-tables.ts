@@ -42,6 +42,7 @@ export const LOADS_TABLE: SystemTable = {
     col('error', 'text'),
     col('heartbeat_at', 'timestamp'),
     col('unchanged', 'bigint'),
+    col('details', 'json'),
   ],
 }
 
@@ -184,6 +185,7 @@ export const loadRow = (load: LoadRecord): Row => ({
   error: load.error === undefined ? null : redactor.redact(load.error),
   heartbeat_at: Date.now(),
   unchanged: load.unchanged,
+  details: load.details ?? null,
 })
 
 /** The `_thena_rejects` rows of a batch's rejects (secrets an API may echo are redacted). */

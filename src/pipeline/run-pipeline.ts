@@ -175,7 +175,8 @@ export async function runPipeline(
   }
 }
 
-async function lockPipeline(
+/** Takes the pipeline's run lock, or fails with `pipeline_busy` when another process has it. */
+export async function lockPipeline(
   session: DestinationSession,
   pipeline: ResolvedPipeline,
 ): Promise<void> {
@@ -302,17 +303,21 @@ class PipelineRun {
       // A page that never parses stops its own resource only (it is quarantined, and the walk
       // cannot go past a cursor it cannot read); the other resources still load, then the run
       // reports the failure and a reconcile deletes nothing.
+      // So does a saved position the API refuses: one error then names every resource to reset.
       let unreadable: InvalidBodyError | undefined
+      const refused: ResumeRejectedError[] = []
       for (const resource of this.#p.resources) {
         if (this.#options.signal?.aborted) break
         if (this.#options.resources && !this.#options.resources.includes(resource.name)) continue
         try {
           await this.#syncResource(resource)
         } catch (error) {
-          if (!(error instanceof InvalidBodyError)) throw error
-          unreadable ??= error
+          if (error instanceof ResumeRejectedError) refused.push(error)
+          else if (error instanceof InvalidBodyError) unreadable ??= error
+          else throw error
         }
       }
+      if (refused.length > 0) throw ResumeRejectedError.combine(refused)
       if (unreadable) throw unreadable
       if (this.#options.mode === 'reconcile' && !this.#options.signal?.aborted)
         await this.#markDeleted()
@@ -464,7 +469,11 @@ class PipelineRun {
     const shifts = paginatorTraits(resource.resolvedPaginator).positionsShift
     const start =
       shifts && plan.covers && plan.start !== undefined
-        ? await this.#locateStart(resource, target, plan.start, plan.covers, prefetched)
+        ? await this.#locateStart(resource, target, plan.start, plan.covers, prefetched).catch(
+            (error: unknown) => {
+              throw this.#resumeRefused(error, resource, plan.start)
+            },
+          )
         : plan.start
     // Page numbers: the walk resumes at the last page that held records (re-read), anchored to
     // them, so that the next run can tell whether deletions moved them.
@@ -594,9 +603,22 @@ class PipelineRun {
       await inFlight?.catch(() => undefined)
       // Nothing is dropped silently: a page that never parsed is kept in the rejects table.
       if (error instanceof InvalidBodyError) await this.#quarantinePage(resource, error)
-      throw error
+      // Before the first page arrived, the request that failed carried the saved position.
+      throw result.pages === 0 ? this.#resumeRefused(error, resource, start) : error
     }
     this.#results.push(result)
+  }
+
+  /**
+   * A request for the position a walk resumed from (saved by an earlier run) that the API
+   * refused with a client error: the position is stale or foreign (another account, another
+   * API), and every later run would fail the same way until the resource starts over.
+   */
+  #resumeRefused(error: unknown, resource: ResolvedResource, start: PagePosition | undefined) {
+    if (start === undefined || !(error instanceof ThenaSyncError)) return error
+    if (error.code !== 'http_client_error') return error
+    const saved = start.cursor != null ? 'cursor' : 'page'
+    return new ResumeRejectedError(this.#p.name, [resource.name], saved, error.message, error)
   }
 
   async #quarantinePage(resource: ResolvedResource, error: InvalidBodyError): Promise<void> {
@@ -740,6 +762,35 @@ class PipelineRun {
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+/**
+ * The API refused, with a client error, the saved position (cursor or page) a resource resumed
+ * from: it is stale or foreign, and every run would fail alike until the resource starts over.
+ */
+class ResumeRejectedError extends TerminalError {
+  constructor(
+    readonly pipeline: string,
+    readonly resources: readonly string[],
+    readonly saved: 'cursor' | 'page',
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    const one = resources.length === 1
+    super(
+      'resume_rejected',
+      `${one ? 'resource' : 'resources'} ${resources.join(', ')}: the API refused the saved ${saved} ${one ? 'this run' : 'each'} resumed from (${one ? '' : 'first: '}${reason}); if ${one ? 'it is' : 'they are'} stale or from another account, start ${one ? resources[0] : 'them'} over with \`thena-sync reset --pipeline ${pipeline} --resource ${resources.join(' ')}\``,
+      { cause },
+    )
+  }
+
+  /** One error for all the resources refused in a run, in their order. */
+  static combine(errors: readonly ResumeRejectedError[]): ResumeRejectedError {
+    const [first] = errors as [ResumeRejectedError]
+    if (errors.length === 1) return first
+    const resources = errors.flatMap((e) => e.resources)
+    return new ResumeRejectedError(first.pipeline, resources, first.saved, first.reason, first)
+  }
+}
 
 function asThenaSyncError(error: unknown): ThenaSyncError {
   if (error instanceof ThenaSyncError) return error

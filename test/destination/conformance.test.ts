@@ -403,6 +403,57 @@ for (const kind of DESTINATION_KINDS) {
       expect(await rows(s, `SELECT count(*) AS n FROM thena._thena_state`)).toEqual([{ n: '3' }])
     })
 
+    it('a reset clears one state and drops tables with their history, all in one transaction', async () => {
+      const { destination, session: s } = await open()
+      const { registry, root, child } = await withTickets(destination, s)
+      const other = registry.rootTable('others', 'id')
+      registry.column(other, ['id'], 'text')
+      await s.transaction(async (tx) => {
+        await tx.applySchema(registry.takeChanges(), LOAD)
+        await tx.merge(root, [ticket('a')])
+        await tx.writeState('p', 'tickets', state('c1'), LOAD)
+        await tx.writeState('p', 'others', state('o1'), LOAD)
+        await tx.writeState('q', 'tickets', state('q1'), LOAD)
+      })
+      // A failure after the drop rolls it back: the tables, rows, history and state stay.
+      await expect(
+        s.transaction(async (tx) => {
+          await tx.dropTables([child.name, root.name])
+          await tx.clearState('p', 'tickets')
+          throw new Error('boom')
+        }),
+      ).rejects.toThrow('boom')
+      expect(await rows(s, 'SELECT id FROM thena.tickets')).toEqual([{ id: 'a' }])
+      expect((await s.readTables()).map((t) => t.name).sort()).toEqual([
+        'others',
+        'tickets',
+        'tickets__tags',
+      ])
+      expect((await s.readState('p')).has('tickets')).toBe(true)
+      await s.transaction(async (tx) => {
+        await tx.dropTables([child.name, root.name, 'never_created'])
+        await tx.clearState('p', 'tickets')
+        await tx.clearState('p', 'never_had_state')
+      })
+      expect((await s.readTables()).map((t) => t.name)).toEqual(['others'])
+      await expect(s.query('SELECT * FROM thena.tickets')).rejects.toThrow()
+      await expect(s.query('SELECT * FROM thena.tickets__tags')).rejects.toThrow()
+      expect([...(await s.readState('p')).keys()]).toEqual(['others'])
+      expect((await s.readState('q')).get('tickets')).toEqual(state('q1'))
+      // The next run creates them again, from a registry that no longer knows them.
+      const again = ticketSchema(destination)
+      await s.transaction(async (tx) => {
+        await tx.applySchema(again.registry.takeChanges(), 'load-2')
+        await tx.merge(again.root, [ticket('b')])
+      })
+      expect(await rows(s, 'SELECT id FROM thena.tickets')).toEqual([{ id: 'b' }])
+      expect((await s.readTables()).map((t) => t.name).sort()).toEqual([
+        'others',
+        'tickets',
+        'tickets__tags',
+      ])
+    })
+
     it('root tables carry the soft-delete column; a row that comes back clears its mark', async () => {
       const { destination, session: s } = await open()
       const { root } = await withTickets(destination, s)
