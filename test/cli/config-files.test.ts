@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -97,7 +97,7 @@ describe('config files load in any project', () => {
     )
   })
 
-  it('a config extends the built-in source with `thena-sync` imports only (the README example)', async () => {
+  it('a config in a CommonJS folder extends the source through a relative .ts import of `thena-sync`', async () => {
     const dir = tempDir()
     // A plain `npm init` folder without thena-sync in node_modules: the running copy is used.
     writeFileSync(join(dir, 'package.json'), '{ "name": "project", "version": "1.0.0" }')
@@ -149,6 +149,31 @@ describe('config files load in any project', () => {
     expect(copies).toBeGreaterThan(0)
     expect(copies).toBe(originals)
   })
+})
+
+it('the README example that extends the built-in source runs as written', async () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
+  const example = /\*\*Extending the built-in source\.\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(
+    readme,
+  )?.[1]
+  expect(example).toContain("from 'thena-sync'")
+  const dir = tempDir()
+  writeFileSync(join(dir, 'pipelines.config.ts'), example!)
+  const res = await runCli(['run'], {
+    cwd: dir,
+    env: { THENA_API_TOKEN: sim.token, THENA_BASE_URL: sim.url },
+  })
+  expect(res.stderr).not.toContain('thena-sync:')
+  expect(res.code).toBe(0)
+  const db = await DuckDBInstance.create(join(dir, 'thena.duckdb'))
+  const conn = await db.connect()
+  const count = async (table: string) =>
+    Number((await conn.runAndReadAll(`select count(*) from thena.thena.${table}`)).getRows()[0]![0])
+  const [escalations, requests] = [await count('escalations'), await count('requests')]
+  conn.closeSync()
+  db.closeSync()
+  expect(escalations).toBeGreaterThan(0)
+  expect(escalations).toBe(requests)
 })
 
 describe('a mistake is one line before any request', () => {
