@@ -307,7 +307,7 @@ for (const kind of DESTINATION_KINDS) {
     it('a bad contract setting is a config error naming the field', async () => {
       const s = await start()
       await expect(pipelineOn(s, { contract: { newColumns: 'ignore' as never } })).rejects.toThrow(
-        'pipelines.thena.contract.newColumns: expected one of evolve, freeze, discard_row, discard_value, got `ignore`',
+        'pipelines.thena.contract.newColumns: expected one of `evolve`, `freeze`, `discard_row`, `discard_value`, got `"ignore"`',
       )
     })
   })
