@@ -203,6 +203,7 @@ export function resolvePipeline(
   if (http.concurrency === 0) fail(`${at}.http.concurrency`, 'expected a whole number ≥ 1, got `0`')
   positiveInt(http.maxRetries, `${at}.http.maxRetries`, 'a whole number ≥ 0')
   positiveInt(http.timeoutMs, `${at}.http.timeoutMs`, 'milliseconds')
+  positiveInt(http.maxWaitSeconds, `${at}.http.maxWaitSeconds`, 'whole seconds ≥ 0 (0 = no limit)')
   positiveInt(p.batchPages, `${at}.batchPages`, 'a whole number ≥ 1')
   const source = p.source ?? thenaSource
   const known = new Set(source.resources.map((r) => r.name))
