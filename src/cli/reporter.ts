@@ -81,7 +81,9 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
       })
     },
     wait(e) {
-      bars.log(`${waitLine(e)}\n`)
+      // Bars only print logged lines while they are drawn: before the first one, it is written.
+      if (bars.isActive) bars.log(`${waitLine(e)}\n`)
+      else process.stderr.write(`${waitLine(e)}\n`)
     },
     finish() {
       bars.stop()
