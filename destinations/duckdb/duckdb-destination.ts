@@ -123,6 +123,7 @@ export class DuckDbDestination implements Destination {
     if (!ahead) return giveBack
     const signal = options.signal
     try {
+      options.onQueued?.()
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal!.reason)
         if (signal?.aborted) return onAbort()

@@ -1,11 +1,14 @@
 import cliProgress from 'cli-progress'
 import { pino } from 'pino'
+import type { WaitEvent } from '../http/wait-policy.js'
 import type { ProgressEvent, RunResult } from '../pipeline/run-pipeline.js'
 import { logDestination } from './output.js'
 
 /** Shows a run's progress: bars on a terminal, one structured log line per event otherwise. */
 export interface Reporter {
   progress(event: ProgressEvent): void
+  /** A long wait begins: one line with its reason and when it ends. */
+  wait(event: WaitEvent): void
   finish(result: RunResult): void
 }
 
@@ -27,6 +30,15 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           done: e.done,
           ...(e.etaSeconds !== undefined && { etaSeconds: e.etaSeconds }),
         }),
+      wait: (e) =>
+        log.info(
+          {
+            event: 'wait',
+            reason: e.reason,
+            ...(e.until && { seconds: e.seconds, until: e.until.toISOString() }),
+          },
+          waitLine(e),
+        ),
       finish: (r) =>
         log.info({
           event: 'run',
@@ -68,11 +80,21 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
             : 'loading',
       })
     },
+    wait(e) {
+      // Bars only print logged lines while they are drawn: before the first one, it is written.
+      if (bars.isActive) bars.log(`${waitLine(e)}\n`)
+      else process.stderr.write(`${waitLine(e)}\n`)
+    },
     finish() {
       bars.stop()
     },
   }
 }
+
+const waitLine = (e: WaitEvent): string =>
+  e.until
+    ? `waiting ${formatDuration(e.seconds ?? 0)}, until ${e.until.toISOString()}: ${e.reason}`
+    : `waiting, for as long as it takes: ${e.reason}`
 
 const formatDuration = (seconds: number): string =>
   seconds < 90

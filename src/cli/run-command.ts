@@ -26,7 +26,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
 }
 
 /** What to run: the mode and its scope (everything but the signal and progress callback). */
-export type RunRequest = Omit<RunOptions, 'signal' | 'onProgress'>
+export type RunRequest = Omit<RunOptions, 'signal' | 'onProgress' | 'onWait'>
 
 /** Runs pipelines one after the other; the exit code is the first failure's. */
 export async function runPipelines(
@@ -47,6 +47,7 @@ export async function runPipelines(
       const result = await runPipeline(pipeline, {
         signal: interrupt.signal,
         onProgress: (e) => reporter.progress(e),
+        onWait: (e) => reporter.wait(e),
         ...request,
       })
       reporter.finish(result)

@@ -94,7 +94,7 @@ const pipelineSchema = strict({
     maxRetries: whole(0, 100).optional(),
     timeoutMs: whole(1, 3_600_000, ' of milliseconds').optional(),
     backoffMs: whole(0, 600_000, ' of milliseconds').optional(),
-    maxWaitSeconds: amount(0, 86_400, 'seconds').optional(),
+    maxWaitSeconds: whole(0, 86_400, ' of seconds').optional(),
   }).optional(),
   batchPages: whole(1, 10_000).optional(),
   contract: contractSchema.optional(),

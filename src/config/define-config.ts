@@ -49,7 +49,12 @@ export interface HttpConfig {
   readonly timeoutMs?: number
   /** First retry delay in ms, doubled per retry with jitter. Default 250. */
   readonly backoffMs?: number
-  /** Longest single wait (backoff, rate-limit reset, lock) before the run ends cleanly. Default 300. */
+  /**
+   * Longest single wait of a run, in seconds: a rate-limit reset (429 `Retry-After`,
+   * `X-RateLimit-Reset`), a retry backoff, or the turn on a DuckDB file shared in this process.
+   * A longer one ends the run (exit 4, `wait_too_long`) with its batches kept; the next run
+   * resumes. A whole number ≥ 0; 0 = no limit. Default 300.
+   */
   readonly maxWaitSeconds?: number
 }
 

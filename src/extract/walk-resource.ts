@@ -81,7 +81,12 @@ export async function* walkResource(
           `GET ${target.path}: the API served the same page twice in a row: stopping instead of looping (check the paginator settings)`,
         )
       previous = page.text
-      if (page.next) pending = fetchPage(page.next)
+      if (page.next) {
+        pending = fetchPage(page.next)
+        // It may fail while the caller still works on this page (a wait the run will not
+        // make fails at once): awaited below, it must not count as unhandled meanwhile.
+        pending.catch(() => undefined)
+      }
       yield page
       if (!page.next) return
     }

@@ -1,9 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import PQueue from 'p-queue'
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Dispatcher } from 'undici'
 import { TerminalError, TransientError } from '../errors.js'
 import { RateGate } from './rate-gate.js'
+import { WaitPolicy } from './wait-policy.js'
+import type { WaitEvent } from './wait-policy.js'
 
 /** Settings of the HTTP engine; every field has a default. */
 export interface HttpClientOptions {
@@ -23,6 +24,17 @@ export interface HttpClientOptions {
   readonly timeoutMs?: number
   /** First backoff delay in ms, doubled per retry (with jitter), capped at 30 s. Default 250. */
   readonly backoffMs?: number
+  /**
+   * Longest single wait in seconds (a 429's reset, a retry backoff, the rate gate); a longer
+   * one ends the run with `wait_too_long` instead of sleeping. 0 = no limit. Default 300.
+   */
+  readonly maxWaitSeconds?: number
+}
+
+/** What the client tells its user while it works. */
+export interface HttpClientEvents {
+  /** A wait of `LOGGED_WAIT_MS` or more is about to start (for the log). */
+  readonly onWait?: (event: WaitEvent) => void
 }
 
 /** What the client did, for the run summary and the load record. */
@@ -61,8 +73,13 @@ export class HttpClient {
   readonly #origin: string
   /** The base URL's path (`/some/prefix`), which every request path goes under. */
   readonly #prefix: string
+  /** How this client's waits are bounded and reported; the run's lock waits use it too. */
+  readonly waits: WaitPolicy
+  /** Fired by `close()`: whatever still waits or is in flight ends, so the process can exit. */
+  readonly #closing = new AbortController()
+  readonly #signals = new WeakMap<AbortSignal, AbortSignal>()
 
-  constructor(options: HttpClientOptions) {
+  constructor(options: HttpClientOptions, events: HttpClientEvents = {}) {
     this.#options = {
       concurrency: 4,
       requestsPerMinute: 0,
@@ -70,8 +87,10 @@ export class HttpClient {
       maxRateLimitWaits: 50,
       timeoutMs: 30_000,
       backoffMs: 250,
+      maxWaitSeconds: 300,
       ...options,
     }
+    this.waits = new WaitPolicy(this.#options.maxWaitSeconds * 1000, events.onWait)
     const url = new URL(options.baseUrl)
     this.#origin = url.origin
     this.#prefix = url.pathname.replace(/\/+$/, '')
@@ -83,7 +102,7 @@ export class HttpClient {
     })
     this.#queue = new PQueue({ concurrency: this.#options.concurrency })
     const rpm = this.#options.requestsPerMinute
-    this.#gate = new RateGate(50, rpm > 0 ? 60_000 / rpm : 0)
+    this.#gate = new RateGate(50, rpm > 0 ? 60_000 / rpm : 0, this.waits, rpm)
   }
 
   /** GET `path` (relative to the base URL's path) with `query`; resolves to the parsed JSON. */
@@ -93,19 +112,30 @@ export class HttpClient {
     signal?: AbortSignal,
     options: GetOptions = {},
   ): Promise<JsonResponse> {
+    const stop = this.#stopSignal(signal)
     return this.#queue.add(() =>
-      this.#getWithRetries(path, query, signal, options),
+      this.#getWithRetries(path, query, stop, options),
     ) as Promise<JsonResponse>
   }
 
+  /** Ends every wait and request still going (their callers get an AbortError), then the pool. */
   async close(): Promise<void> {
+    this.#closing.abort()
     await this.#pool.close()
+  }
+
+  /** `signal`, or the client closing, whichever comes first (one combined signal per signal). */
+  #stopSignal(signal: AbortSignal | undefined): AbortSignal {
+    if (!signal) return this.#closing.signal
+    let stop = this.#signals.get(signal)
+    if (!stop) this.#signals.set(signal, (stop = AbortSignal.any([signal, this.#closing.signal])))
+    return stop
   }
 
   async #getWithRetries(
     path: string,
     query: Record<string, string>,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     options: GetOptions,
   ): Promise<JsonResponse> {
     const search = new URLSearchParams(query).toString()
@@ -114,7 +144,7 @@ export class HttpClient {
     let failures = 0
     let rateLimitWaits = 0
     for (;;) {
-      signal?.throwIfAborted()
+      signal.throwIfAborted()
       await this.#gate.acquire(signal)
       this.stats.requests++
       let res: Dispatcher.ResponseData
@@ -128,19 +158,20 @@ export class HttpClient {
         })
       } catch (error) {
         this.#gate.release()
-        if (signal?.aborted) throw error
-        failures = await this.#backoffOrThrow(failures, label, describeNetworkError(error))
+        if (signal.aborted) throw error
+        failures = await this.#backoffOrThrow(failures, label, describeNetworkError(error), signal)
         continue
       }
       this.#gate.release(res.headers)
       try {
         text = await res.body.text()
       } catch (error) {
-        if (signal?.aborted) throw error
+        if (signal.aborted) throw error
         failures = await this.#backoffOrThrow(
           failures,
           label,
           `connection lost while reading the body (${describeNetworkError(error)})`,
+          signal,
         )
         continue
       }
@@ -155,7 +186,7 @@ export class HttpClient {
               `${label} failed after ${failures + 1} attempts: ${reason}`,
               text,
             )
-          failures = await this.#backoffOrThrow(failures, label, reason)
+          failures = await this.#backoffOrThrow(failures, label, reason, signal)
           continue
         }
       }
@@ -174,34 +205,56 @@ export class HttpClient {
             `${label}: still rate limited after ${rateLimitWaits - 1} waits`,
           )
         }
-        const resetAt = this.#resetTime(res.headers, rateLimitWaits)
-        this.#gate.exhausted(resetAt)
+        const { resetAt, why } = this.#resetTime(res.headers, rateLimitWaits)
         const wait = Math.max(0, resetAt - Date.now())
+        const reason = `${label}: rate limited by the API (429, ${why})`
+        // Checked before the gate learns of the reset: a wait the run will not make must not
+        // hold back the requests that end the run.
+        this.waits.check(wait, reason)
+        this.#gate.exhausted(resetAt, reason)
         this.stats.rateLimitWaitMs += wait
-        await sleep(wait, undefined, { signal })
+        await this.waits.wait(wait, reason, signal)
         continue
       }
       if (RETRYABLE_STATUS.has(status) || status > 500) {
-        failures = await this.#backoffOrThrow(failures, label, `HTTP ${status}: ${excerpt(text)}`)
+        failures = await this.#backoffOrThrow(
+          failures,
+          label,
+          `HTTP ${status}: ${excerpt(text)}`,
+          signal,
+        )
         continue
       }
       throw new TerminalError('http_client_error', `${label} -> HTTP ${status}: ${excerpt(text)}`)
     }
   }
 
-  /** When the window resets: X-RateLimit-Reset, else Retry-After, else exponential backoff. */
-  #resetTime(headers: Dispatcher.ResponseData['headers'], attempt: number): number {
+  /**
+   * When the window resets (X-RateLimit-Reset, else Retry-After, else exponential backoff), and
+   * which header said so.
+   */
+  #resetTime(
+    headers: Dispatcher.ResponseData['headers'],
+    attempt: number,
+  ): { resetAt: number; why: string } {
     const reset = Number(headers['x-ratelimit-reset'])
     if (Number.isFinite(reset) && reset > 0)
-      return (reset > 1e9 ? reset * 1000 : Date.now() + reset * 1000) + 50
+      return {
+        resetAt: (reset > 1e9 ? reset * 1000 : Date.now() + reset * 1000) + 50,
+        why: `X-RateLimit-Reset ${reset}`,
+      }
     const retryAfter = headers['retry-after']
     if (typeof retryAfter === 'string') {
       const seconds = Number(retryAfter)
-      if (Number.isFinite(seconds)) return Date.now() + seconds * 1000
+      if (Number.isFinite(seconds))
+        return { resetAt: Date.now() + seconds * 1000, why: `Retry-After ${seconds} s` }
       const date = Date.parse(retryAfter)
-      if (Number.isFinite(date)) return date
+      if (Number.isFinite(date)) return { resetAt: date, why: `Retry-After ${retryAfter}` }
     }
-    return Date.now() + this.#backoffDelay(attempt - 1)
+    return {
+      resetAt: Date.now() + this.#backoffDelay(attempt - 1),
+      why: `no reset header, backing off (wait ${attempt})`,
+    }
   }
 
   #backoffDelay(attempt: number): number {
@@ -209,7 +262,12 @@ export class HttpClient {
     return ceiling / 2 + Math.random() * (ceiling / 2)
   }
 
-  async #backoffOrThrow(failures: number, label: string, reason: string): Promise<number> {
+  async #backoffOrThrow(
+    failures: number,
+    label: string,
+    reason: string,
+    signal: AbortSignal,
+  ): Promise<number> {
     if (failures >= this.#options.maxRetries) {
       throw new TransientError(
         'http_failed',
@@ -217,7 +275,11 @@ export class HttpClient {
       )
     }
     this.stats.retries++
-    await sleep(this.#backoffDelay(failures))
+    await this.waits.wait(
+      this.#backoffDelay(failures),
+      `${label}: retry ${failures + 1} of ${this.#options.maxRetries} after ${reason}`,
+      signal,
+    )
     return failures + 1
   }
 }

@@ -1,10 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises'
+import { WaitPolicy } from './wait-policy.js'
 
 /** What the API last said about the rate-limit window. */
 interface WindowInfo {
   remaining: number
   /** Epoch ms when the window resets. */
   resetAt: number
+  /** Why nothing is left, for the log (the 429 that said so, or the headers). */
+  reason?: string
 }
 
 /**
@@ -24,6 +26,10 @@ export class RateGate {
     readonly marginMs = 50,
     /** Minimum spacing between request starts when no headers are known (0 = none). */
     readonly minIntervalMs = 0,
+    /** Bounds, reports and aborts the waits (default: no limit, not reported). */
+    readonly waits = new WaitPolicy(0),
+    /** The `http.requestsPerMinute` behind `minIntervalMs`, for the log. */
+    readonly requestsPerMinute = 0,
   ) {}
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -33,12 +39,20 @@ export class RateGate {
       if (w && now >= w.resetAt) this.#window = undefined
       else if (w && w.remaining - this.#inFlight <= 0) {
         const wait = w.resetAt - now + this.marginMs
+        const reason =
+          w.reason ??
+          `the API's rate-limit window is used up (X-RateLimit-Remaining ${w.remaining}, resets ${new Date(w.resetAt).toISOString()})`
+        this.waits.check(wait, reason)
         this.waitedMs += wait
-        await sleep(wait, undefined, { signal })
+        await this.waits.wait(wait, reason, signal)
         continue
       }
       if (this.minIntervalMs > 0 && now < this.#nextSlot) {
-        await sleep(this.#nextSlot - now, undefined, { signal })
+        await this.waits.wait(
+          this.#nextSlot - now,
+          `spacing requests to http.requestsPerMinute (${this.requestsPerMinute})`,
+          signal,
+        )
         continue
       }
       this.#nextSlot = now + this.minIntervalMs
@@ -62,8 +76,8 @@ export class RateGate {
     else if (resetAt === current.resetAt) current.remaining = Math.min(current.remaining, remaining)
   }
 
-  /** A 429 arrived: nothing is left until `resetAt` (epoch ms). */
-  exhausted(resetAt: number): void {
-    this.#window = { remaining: 0, resetAt }
+  /** A 429 arrived: nothing is left until `resetAt` (epoch ms); `reason` says which. */
+  exhausted(resetAt: number, reason?: string): void {
+    this.#window = { remaining: 0, resetAt, ...(reason !== undefined && { reason }) }
   }
 }

@@ -78,8 +78,10 @@ export interface ConnectOptions {
    * the other sessions of this process to close instead of failing as busy. Default false.
    */
   readonly wait?: boolean
-  /** Gives up waiting (see `wait`) when aborted. */
+  /** Gives up waiting (see `wait`) when aborted, with the signal's reason as the error. */
   readonly signal?: AbortSignal
+  /** Called once when the session has to wait for its turn (see `wait`), before it waits. */
+  readonly onQueued?: () => void
 }
 
 /** An open connection to a destination. */

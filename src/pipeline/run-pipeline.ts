@@ -7,6 +7,13 @@ import { HttpClient, InvalidBodyError } from '../http/http-client.js'
 import type { JsonResponse } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, paginatorTraits, positionKey, valueAt } from '../http/paginator.js'
+import {
+  formatSeconds,
+  LOGGED_WAIT_MS,
+  MAX_WAIT_SETTING,
+  WaitTooLongError,
+} from '../http/wait-policy.js'
+import type { WaitEvent, WaitPolicy } from '../http/wait-policy.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
 import { normalizationFingerprint, pageDigest } from '../normalize/normalization-fingerprint.js'
@@ -37,6 +44,8 @@ export interface RunOptions {
   /** Stops the run after the batch being committed; the run ends `interrupted`. */
   readonly signal?: AbortSignal
   readonly onProgress?: (event: ProgressEvent) => void
+  /** A wait of 5 s or more begins (a rate-limit reset, a retry backoff, a lock): for the log. */
+  readonly onWait?: (event: WaitEvent) => void
   /** Recorded in `_thena_loads.command`. Default: the mode. */
   readonly command?: string
   /** Default `run`. */
@@ -94,7 +103,7 @@ export async function runPipeline(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const started = Date.now()
-  const client = new HttpClient(pipeline.http)
+  const client = new HttpClient(pipeline.http, options.onWait ? { onWait: options.onWait } : {})
   const refused = (error: unknown): RunResult => ({
     loadId: '',
     pipeline: pipeline.name,
@@ -130,20 +139,19 @@ export async function runPipeline(
     // second process finds it busy without touching the API; a new one is created only after
     // the preflight request succeeded.
     // Pipelines of this process that share a DuckDB file take turns on it.
-    const wait = { wait: true, ...(options.signal && { signal: options.signal }) }
-    session = await pipeline.destination
-      .connect({ create: false, ...wait })
-      .catch((error: unknown) => {
+    session = await connectInTurn(pipeline, client.waits, options.signal, false).catch(
+      (error: unknown) => {
         if (error instanceof ThenaSyncError && error.code === 'warehouse_missing') return undefined
         throw error
-      })
+      },
+    )
     if (session) {
       await lockPipeline(session, pipeline)
       locked = true
       await preflight()
     } else {
       await preflight()
-      session = await pipeline.destination.connect(wait)
+      session = await connectInTurn(pipeline, client.waits, options.signal)
       await lockPipeline(session, pipeline)
       locked = true
     }
@@ -172,6 +180,59 @@ export async function runPipeline(
     await client.close()
     await session.unlock(pipeline.name).catch(() => undefined)
     await session.close()
+  }
+}
+
+/**
+ * Opens the destination, waiting for this process's turn on it (a DuckDB file another pipeline
+ * of this process has open) at most `http.maxWaitSeconds`: a wait of more than a few seconds is
+ * reported, and the run's signal ends it at once.
+ */
+async function connectInTurn(
+  pipeline: ResolvedPipeline,
+  waits: WaitPolicy,
+  signal: AbortSignal | undefined,
+  create?: false,
+): Promise<DestinationSession> {
+  const turn = new AbortController()
+  const stop = () => turn.abort(signal?.reason)
+  if (signal?.aborted) stop()
+  signal?.addEventListener('abort', stop, { once: true })
+  const timers: NodeJS.Timeout[] = []
+  const what = `waiting for the turn on ${pipeline.destination.description} (another run of this process has it open)`
+  const max = waits.maxWaitMs
+  const onQueued = () => {
+    if (max === 0 || max > LOGGED_WAIT_MS)
+      timers.push(
+        setTimeout(
+          () => waits.report(what, max > 0 ? max - LOGGED_WAIT_MS : undefined),
+          LOGGED_WAIT_MS,
+        ),
+      )
+    if (max > 0)
+      timers.push(
+        setTimeout(
+          () =>
+            turn.abort(
+              new WaitTooLongError(
+                what,
+                `still waiting after ${MAX_WAIT_SETTING} (${formatSeconds(max)})`,
+              ),
+            ),
+          max,
+        ),
+      )
+  }
+  try {
+    return await pipeline.destination.connect({
+      ...(create === false && { create }),
+      wait: true,
+      signal: turn.signal,
+      onQueued,
+    })
+  } finally {
+    for (const timer of timers) clearTimeout(timer)
+    signal?.removeEventListener('abort', stop)
   }
 }
 
