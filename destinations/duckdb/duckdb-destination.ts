@@ -90,6 +90,11 @@ export class DuckDbDestination implements Destination {
         await connection.run(`SET memory_limit = ${quoteLiteral(this.#config.memoryLimit)}`)
         // Fewer, larger checkpoints: at the default 16 MB a 100k-record load took 20% longer.
         await connection.run(`SET checkpoint_threshold = '256MB'`)
+      } else {
+        // A reader reaches nothing beyond the file attached above: no other file (COPY TO,
+        // ATTACH, read_text), no extension, no network; and locked, so SQL cannot undo it.
+        await connection.run('SET enable_external_access = false')
+        await connection.run('SET lock_configuration = true')
       }
     } catch (error) {
       connection.closeSync()

@@ -1,7 +1,13 @@
 import { DuckDBDataChunk, listValue } from '@duckdb/node-api'
-import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api'
+import type {
+  DuckDBConnection,
+  DuckDBExtractedStatements,
+  DuckDBInstance,
+  DuckDBPreparedStatement,
+  DuckDBValue,
+} from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
-import { REJECTED_VALUE } from '../../src/load/destination.js'
+import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { jsonText } from '../../src/load/json-text.js'
 import type {
   DestinationSession,
@@ -158,12 +164,39 @@ export class DuckDbSession implements DestinationSession {
   }
 
   async query(sql: string): Promise<QueryResult> {
+    const statement = await this.#oneStatement(sql)
     try {
-      const reader = await this.#conn.runAndReadAll(sql)
+      const reader = await statement.runAndReadAll()
       return {
         columns: reader.columnNames(),
         rows: reader.getRowObjectsJson() as Record<string, unknown>[],
       }
+    } catch (error) {
+      throw new TerminalError(
+        'query_failed',
+        error instanceof Error ? error.message.split('\n')[0]! : String(error),
+      )
+    } finally {
+      statement.destroySync()
+    }
+  }
+
+  /** The statement `sql` holds, prepared; refused when it holds none or several. */
+  async #oneStatement(sql: string): Promise<DuckDBPreparedStatement> {
+    let extracted: DuckDBExtractedStatements
+    try {
+      extracted = await this.#conn.extractStatements(sql)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      // A syntax error is reported as such; the binding fails without one on input that holds
+      // no statement at all (blank, only comments or semicolons).
+      const syntax = /^Failed to extract statements: (.*)/.exec(message)
+      if (!syntax) throw notOneStatement('none')
+      throw new TerminalError('query_failed', syntax[1]!)
+    }
+    if (extracted.count !== 1) throw notOneStatement(extracted.count === 0 ? 'none' : 'more')
+    try {
+      return await extracted.prepare(0)
     } catch (error) {
       throw new TerminalError(
         'query_failed',

@@ -74,7 +74,13 @@ export class PostgresDestination implements Destination {
       }
     }
     const { PostgresSession } = await loadSession()
-    return new PostgresSession(client, () => this.#open(readOnly), this.#config.schema, this.#where)
+    return new PostgresSession(
+      client,
+      () => this.#open(readOnly),
+      this.#config.schema,
+      this.#where,
+      readOnly,
+    )
   }
 }
 

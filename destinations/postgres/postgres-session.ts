@@ -5,7 +5,7 @@ import type { PostgresPool, PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
-import { REJECTED_VALUE } from '../../src/load/destination.js'
+import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { jsonText } from '../../src/load/json-text.js'
 import type {
   DestinationSession,
@@ -94,6 +94,108 @@ export async function openClient(
   return client
 }
 
+/** Statements a read-only session lets `query` run: they read, and cannot run other SQL. */
+const READING_STATEMENTS = new Set(['select', 'with', 'values', 'table', 'explain', 'show'])
+
+/**
+ * Functions a read-only `query` refuses by name, as they act outside its transaction or role:
+ * `set_config` can take back the role given up, the `*_to_xml` family, `ts_stat` and
+ * `ts_rewrite` run SQL given as text (past these checks), dblink opens a connection that is
+ * not read-only, and the others write server files or stop other sessions (a load).
+ */
+const ESCAPING_FUNCTIONS =
+  /\b(set_config|query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite|dblink\w*|lo_export|lo_import|pg_file_\w+|pg_terminate_backend|pg_cancel_backend)\b/
+
+/**
+ * The first word of each statement in `text` (lowercased; a non-word first token as itself),
+ * read as Postgres reads it: past blanks, comments (nested), string and dollar-quoted literals,
+ * quoted identifiers and parentheses, so that only a `;` outside them ends a statement. It only
+ * chooses the message: Postgres itself takes one statement (see `#statement`).
+ */
+function statementHeads(text: string): string[] {
+  const heads: string[] = []
+  let inStatement = false
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === ';') {
+      inStatement = false
+      i++
+      continue
+    }
+    const next = skipUnquoted(text, i)
+    if (next > i) {
+      i = next
+      continue
+    }
+    const word = /^[\p{L}_][\p{L}\p{N}_$]*/u.exec(text.slice(i, i + 64))?.[0]
+    const token = /^[eE]'/.test(text.slice(i, i + 2)) ? "e'" : (word ?? c)
+    if (!inStatement) heads.push(token.toLowerCase())
+    inStatement = true
+    i = word && token !== "e'" ? i + word.length : skipLiteral(text, i)
+  }
+  return heads
+}
+
+/** Past blanks, comments and `(` from `i` (nested comments and line breaks as Postgres reads them). */
+function skipUnquoted(text: string, i: number): number {
+  if (/[ \t\n\r\f\v(]/.test(text[i]!)) return i + 1
+  if (text.startsWith('--', i)) {
+    const end = text.slice(i).search(/[\n\r]/)
+    return end < 0 ? text.length : i + end + 1
+  }
+  if (!text.startsWith('/*', i)) return i
+  let depth = 0
+  do {
+    if (text.startsWith('/*', i)) depth++
+    else if (text.startsWith('*/', i)) depth--
+    else {
+      i++
+      continue
+    }
+    i += 2
+  } while (depth > 0 && i < text.length)
+  return i
+}
+
+/** Past the literal or quoted identifier at `i` (or its one character when it is neither). */
+function skipLiteral(text: string, i: number): number {
+  const dollar = /^\$([\p{L}_][\p{L}\p{N}_]*)?\$/u.exec(text.slice(i, i + 64))?.[0]
+  const escaped = /^[eE]'/.test(text.slice(i, i + 2))
+  const quote = escaped ? "'" : (dollar ?? (text[i] === "'" || text[i] === '"' ? text[i]! : ''))
+  if (quote === '') return i + 1
+  let j = i + (escaped ? 2 : quote.length)
+  while (j < text.length) {
+    if (escaped && text[j] === '\\') j += 2
+    else if (!text.startsWith(quote, j)) j++
+    // A doubled quote is one quote character of the literal; a dollar tag does not double.
+    else if (!dollar && text.startsWith(quote, j + 1)) j += 2
+    else return j + quote.length
+  }
+  return text.length
+}
+
+/** Refuses, before it runs, SQL that a read-only session must not run (see the constants above). */
+function refuseUnlessReading(text: string, first: string): void {
+  if (!READING_STATEMENTS.has(first))
+    throw new TerminalError(
+      QUERY_REFUSED,
+      `query is read-only: on Postgres it runs one SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW statement, not ${first.toUpperCase()}`,
+    )
+  // A U&"..." identifier could spell a refused name with escapes.
+  if (/u&"/i.test(text))
+    throw new TerminalError(
+      QUERY_REFUSED,
+      'query is read-only: U&"..." identifiers are refused on Postgres',
+    )
+  const escaping = ESCAPING_FUNCTIONS.exec(text.toLowerCase().replace(/"/g, ''))
+  if (escaping)
+    throw new TerminalError(
+      QUERY_REFUSED,
+      `query is read-only: on Postgres it refuses ${escaping[1]}, which could act outside its read-only transaction`,
+    )
+}
+
 /** One connection to a Postgres database. All writes go through `transaction()`. */
 export class PostgresSession implements DestinationSession {
   #client: pg.Client
@@ -108,13 +210,16 @@ export class PostgresSession implements DestinationSession {
   readonly #locks = new Set<string>()
   /** Set when the server closed the connection; the next transaction reconnects. */
   #broken = false
+  readonly #readOnly: boolean
 
   constructor(
     client: pg.Client,
     reconnect: () => Promise<pg.Client>,
     schema: string,
     where: string,
+    readOnly = false,
   ) {
+    this.#readOnly = readOnly
     this.#client = this.#watch(client)
     this.#reconnect = reconnect
     this.#schema = schema
@@ -271,15 +376,53 @@ export class PostgresSession implements DestinationSession {
   }
 
   async query(text: string): Promise<QueryResult> {
+    const heads = statementHeads(text)
+    if (heads.length !== 1) throw notOneStatement(heads.length === 0 ? 'none' : 'more')
+    if (this.#readOnly) refuseUnlessReading(text, heads[0]!)
     try {
       await this.#ensureConnected()
-      const results = (await this.#client.query(text)) as pg.QueryResult | pg.QueryResult[]
-      const last = Array.isArray(results) ? results.at(-1)! : results
-      return { columns: (last.fields ?? []).map((f) => f.name), rows: last.rows ?? [] }
+      if (!this.#readOnly) return await this.#statement(text)
+      await this.#client.query('BEGIN READ ONLY')
+      try {
+        // Once a snapshot is taken, nothing in the transaction can make it read-write again.
+        await this.#client.query('SELECT 1')
+        await this.#dropPrivileges()
+        return await this.#statement(text)
+      } finally {
+        // Whatever the statement did inside the transaction (a SET too) is undone.
+        if (!this.#broken) await this.#client.query('ROLLBACK').catch(() => undefined)
+      }
     } catch (error) {
+      if (/cannot insert multiple commands/i.test((error as Error).message ?? ''))
+        throw notOneStatement('more')
       const mapped = toThenaSyncError(error, 'query', this.#where)
       if (mapped.code !== 'destination_error' && mapped.code !== REJECTED_VALUE) throw mapped
       throw new TerminalError('query_failed', (error as Error).message.split('\n')[0]!)
+    }
+  }
+
+  /** Runs `text` with the extended protocol, in which Postgres takes exactly one statement. */
+  async #statement(text: string): Promise<QueryResult> {
+    const result = await this.#client.query({ text, queryMode: 'extended' } as pg.QueryConfig)
+    return { columns: (result.fields ?? []).map((f) => f.name), rows: result.rows ?? [] }
+  }
+
+  /**
+   * For the rest of the transaction, takes the role `pg_read_all_data` (Postgres 14+) when this
+   * login may: a superuser could otherwise write server files (COPY TO, lo_export) or run
+   * programs from a read-only transaction. Left as is when the login may not, and then has
+   * only the rights it was given.
+   */
+  async #dropPrivileges(): Promise<void> {
+    await this.#client.query('SAVEPOINT thena_sync_read_role')
+    try {
+      await this.#client.query(
+        `SELECT set_config('role', 'pg_read_all_data', true) WHERE to_regrole('pg_read_all_data') IS NOT NULL AND pg_has_role('pg_read_all_data', 'MEMBER')`,
+      )
+      await this.#client.query('RELEASE SAVEPOINT thena_sync_read_role')
+    } catch {
+      // A membership without the SET option (Postgres 16+) cannot switch.
+      await this.#client.query('ROLLBACK TO SAVEPOINT thena_sync_read_role')
     }
   }
 

@@ -13,27 +13,61 @@ const cell = (value: unknown): string =>
       ? JSON.stringify(value)
       : String(value)
 
+/**
+ * Characters a terminal acts on instead of showing: C0 controls (ESC, BEL, CR, tab, newline),
+ * DEL, C1 controls (U+009B is a CSI on some terminals), bidirectional overrides and isolates
+ * (they reorder what follows), and line/paragraph separators.
+ */
+const TERMINAL_CONTROLS =
+  // eslint-disable-next-line no-control-regex -- control characters are what it finds
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/** `text` with each terminal control shown as an escape: `\n`, `\x1b`, `\u009b`, `\u202e`. */
+export const visible = (text: string): string =>
+  text.replace(TERMINAL_CONTROLS, (c) => {
+    const code = c.charCodeAt(0)
+    return (
+      NAMED_ESCAPES[c] ??
+      (code < 0x80
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`)
+    )
+  })
+
+/** The terminal controls JSON.stringify leaves raw: all but C0, which it escapes. */
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g
+
+/** JSON text with the controls JSON.stringify leaves raw (DEL, C1, bidi) as `\u` escapes. */
+const jsonVisible = (json: string): string =>
+  json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 function csvField(value: unknown): string {
   const text = cell(value)
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
-/** Renders query rows as a terminal table, a JSON array, or RFC 4180 CSV. */
+/**
+ * Renders query rows as a terminal table, a JSON array, or RFC 4180 CSV. Table and JSON show
+ * terminal controls in the data as escapes, so that values from the API cannot drive the
+ * terminal; CSV keeps every value exact, for programs.
+ */
 export function formatRows(result: QueryResult, format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify(result.rows, null, 2)
+  if (format === 'json') return jsonVisible(JSON.stringify(result.rows, null, 2))
   if (format === 'csv') {
     const lines = [result.columns.map(csvField).join(',')]
     for (const row of result.rows) lines.push(result.columns.map((c) => csvField(row[c])).join(','))
     return lines.join('\r\n')
   }
   const table = new Table({
-    head: [...result.columns],
+    head: result.columns.map(visible),
     style: { head: [], border: [], compact: true },
   })
   for (const row of result.rows) {
     table.push(
       result.columns.map((c) => {
-        const text = cell(row[c])
+        const text = visible(cell(row[c]))
         return text.length > 80 ? `${text.slice(0, 77)}...` : text
       }),
     )

@@ -7,7 +7,7 @@ import type { OutputFormat } from './output.js'
 /** `thena-sync query "SQL"`: runs SQL on the warehouse and prints the rows. */
 export function queryCommand(): Command {
   return new Command('query')
-    .description('run SQL on the loaded tables (schema `thena`)')
+    .description('run one read-only SQL statement on the loaded tables (schema `thena`)')
     .argument('<sql>', 'the query, e.g. "select status, count(*) from thena.requests group by 1"')
     .addOption(
       new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'),

@@ -1,3 +1,4 @@
+import { TerminalError } from '../errors.js'
 import type { Reject } from '../normalize/normalizer.js'
 import type { ColumnType, Row, SchemaChange, TableSchema } from '../normalize/table-schema.js'
 import type { ResourceState } from '../state/pipeline-state.js'
@@ -44,6 +45,19 @@ export interface LoadRecord {
   /** What a command did beyond the counters (`reset`: the resources and tables). Default none. */
   readonly details?: Readonly<Record<string, unknown>>
 }
+
+/**
+ * The error code of SQL that `query` refuses before running it: not exactly one statement, or,
+ * in a read-only session, a statement that destination does not let through.
+ */
+export const QUERY_REFUSED = 'query_refused'
+
+/** The refusal of SQL that is not exactly one statement, worded alike on every destination. */
+export const notOneStatement = (found: 'none' | 'more'): TerminalError =>
+  new TerminalError(
+    QUERY_REFUSED,
+    `query takes exactly one SQL statement (a trailing ";" is fine); this has ${found === 'none' ? 'none' : 'more than one'}`,
+  )
 
 /** Result of `query()`: column names and rows of JSON-safe values. */
 export interface QueryResult {
@@ -105,7 +119,12 @@ export interface DestinationSession {
    * false means a `running` row of that pipeline was left by a process that is gone.
    */
   isLockHeld(pipeline: string): Promise<boolean>
-  /** Runs SQL and returns its rows. */
+  /**
+   * Runs exactly one SQL statement and returns its rows; anything else fails with
+   * `query_refused` (see `notOneStatement`). In a read-only session the statement can change
+   * neither the warehouse nor the file system: what it tries to is refused (`query_refused`)
+   * or fails (`query_failed`).
+   */
   query(sql: string): Promise<QueryResult>
   close(): Promise<void>
 }
