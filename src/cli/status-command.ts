@@ -22,6 +22,16 @@ const heartbeatAge = (value: unknown): number => {
   return Number.isNaN(ms) ? Infinity : Date.now() - ms
 }
 
+/** Load counters: bigint columns, which the databases' clients hand back as strings. */
+const LOAD_COUNTERS = ['records', 'unchanged', 'rejects', 'requests', 'retries', 'rate_limited']
+
+/** `row` with the named columns as numbers (NULL stays null). */
+const withNumbers = (row: Record<string, unknown>, columns: readonly string[]) => {
+  const out = { ...row }
+  for (const c of columns) if (out[c] != null) out[c] = Number(out[c])
+  return out
+}
+
 /** Everything `status` shows, as `--json` prints it. */
 export interface StatusReport {
   readonly pipeline: string
@@ -50,9 +60,12 @@ async function collect(
     ? await session.isLockHeld(pipeline)
     : false
   const loads = recent.map((l) =>
-    l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
-      ? { ...l, status: 'stale' }
-      : l,
+    withNumbers(
+      l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
+        ? { ...l, status: 'stale' }
+        : l,
+      LOAD_COUNTERS,
+    ),
   )
   const tables = (await session.readTables()).map((t) => t.name)
   const counts = []
@@ -102,7 +115,7 @@ async function collect(
       `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
        FROM ${q(dataset)}._thena_schema_history GROUP BY event, table_name ORDER BY max(ordinal) DESC LIMIT 10`,
     )
-  ).rows
+  ).rows.map((row) => withNumbers(row, ['columns']))
   return { pipeline, destination, loads, tables: counts, resources, schemaChanges }
 }
 
