@@ -163,18 +163,25 @@ async function refusedRecords(
     const rows: Record<string, Row[]> = {}
     for (const table of [root, ...children]) {
       const key = table === root ? root.primaryKey : '_thena_root_id'
-      const mine = (batch.rows.get(table.name) ?? []).filter((row) => String(row[key]) === ref.id)
+      const mine = (batch.rows.get(table.name) ?? [])
+        .filter((row) => String(row[key]) === ref.id)
+        .map(withoutLoadColumns)
       if (mine.length > 0) rows[table.name] = mine
     }
     return {
       resource: batch.resource,
       recordId: ref.id,
       reason: `the destination refused it: ${error.message}`,
-      // The rows it would have been, timestamps as epoch ms: every value is kept.
+      // The rows it would have been, timestamps as epoch ms: every value is kept. Without the
+      // load's own columns, so that the same refusal in the next run is the same reject.
       raw: jsonText(rows),
     }
   })
 }
+
+/** A row without the columns that say which load wrote it and when. */
+const withoutLoadColumns = ({ _thena_load_id: _load, _thena_synced_at: _synced, ...row }: Row) =>
+  row
 
 /** `plan` without the records `drop` picks, in every table it writes. */
 function without(plan: Plan, drop: (id: string) => boolean): Plan {
