@@ -111,6 +111,9 @@ export class DuckDbSession implements DestinationSession {
       for (const column of columns)
         await this.#run(`ALTER TABLE ${this.#t(table.name)} ADD COLUMN IF NOT EXISTS ${column}`)
     }
+    for (const table of SYSTEM_TABLES)
+      for (const statement of table.migrations?.((name) => this.#t(name)) ?? [])
+        await this.#run(statement)
   }
 
   async readTables(): Promise<TableSchema[]> {
@@ -358,8 +361,19 @@ export class DuckDbSession implements DestinationSession {
       )
     },
 
-    writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
-      await this.#appendRows(REJECTS_TABLE, rejectRows(loadId, rejects))
+    writeRejects: async (pipeline: string, loadId: string, rejects: readonly Reject[]) => {
+      const rows = rejectRows(pipeline, loadId, rejects)
+      if (rows.length === 0) return
+      const keys = keyList(rows.map((r) => r.reject_key as string))
+      const seen = await this.#rows(
+        `UPDATE ${this.#t(REJECTS_TABLE.name)} SET last_load_id = ? WHERE pipeline = ? AND reject_key IN (SELECT ${keys.sql}) RETURNING reject_key`,
+        [loadId, pipeline, keys.value],
+      )
+      const recorded = new Set(seen.map((r) => r.reject_key))
+      await this.#appendRows(
+        REJECTS_TABLE,
+        rows.filter((r) => !recorded.has(r.reject_key)),
+      )
     },
 
     writeLoad: async (load: LoadRecord) => {

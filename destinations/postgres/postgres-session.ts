@@ -290,6 +290,9 @@ export class PostgresSession implements DestinationSession {
             this.#db,
           )
       }
+      for (const table of SYSTEM_TABLES)
+        for (const statement of table.migrations?.((name) => this.#t(name)) ?? [])
+          await sql.raw(statement).execute(this.#db)
     })
   }
 
@@ -588,11 +591,20 @@ export class PostgresSession implements DestinationSession {
         .execute()
     },
 
-    writeRejects: async (loadId: string, rejects: readonly Reject[]) => {
+    writeRejects: async (pipeline: string, loadId: string, rejects: readonly Reject[]) => {
+      const rows = rejectRows(pipeline, loadId, rejects)
+      if (rows.length === 0) return
+      const keys = rows.map((r) => r.reject_key as string)
+      const seen = await sql<{ reject_key: string }>`
+        UPDATE ${sql.raw(this.#t(REJECTS_TABLE.name))} SET last_load_id = ${loadId}
+        WHERE pipeline = ${pipeline} AND reject_key = ANY(${keys}::text[]) RETURNING reject_key`.execute(
+        this.#db,
+      )
+      const recorded = new Set(seen.rows.map((r) => r.reject_key))
       await this.#copy(
         this.#t(REJECTS_TABLE.name),
         REJECTS_TABLE.columns,
-        rejectRows(loadId, rejects),
+        rows.filter((r) => !recorded.has(r.reject_key as string)),
       )
     },
 

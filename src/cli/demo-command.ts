@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs'
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { ConfigError } from '../errors.js'
 import type { Destination } from '../load/destination.js'
 import { EXIT_CODES } from './exit-codes.js'
@@ -11,6 +11,16 @@ const SAMPLE = `SELECT status, count(*) AS requests,
   round(avg(first_response_time__actual_time) / 60) AS avg_first_response_min,
   count(*) FILTER (WHERE sla_metrics__first_response_sla__is_breached) AS sla_breached
 FROM thena.requests GROUP BY status ORDER BY requests DESC`
+
+/** `--records`: a whole number of requests to simulate, at least 1. */
+function recordCount(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(
+      `Expected \`--records\` to be a whole number of at least 1, got \`${value}\``,
+    )
+  return n
+}
 
 /** The command every load of a demo warehouse is recorded with. */
 const DEMO_COMMAND = 'demo'
@@ -58,7 +68,7 @@ export function demoCommand(setExitCode: (code: ExitCode) => void): Command {
     .description(
       'load a simulated Thena workspace into ./thena.duckdb and query it (no token needed)',
     )
-    .option('--records <n>', 'simulated requests (default 1000)', (v) => Number(v))
+    .option('--records <n>', 'simulated requests (default 1000)', recordCount)
     .option('--file <path>', 'the DuckDB file of the demo (default ./thena.duckdb)')
     .action(async (flags: { records?: number; file?: string }) => {
       const [{ startSimulator }, { resolvePipeline }] = await Promise.all([

@@ -6,7 +6,7 @@ export const EXIT_CODES = {
   internal: 1,
   /** Bad command line or bad configuration: fix the named field and run again. */
   usage: 2,
-  /** The API refused the token (401/403). */
+  /** The API refused the token (401/403); batches committed before the refusal stay. */
   auth: 3,
   /** The source or destination failed after retries; the warehouse is at its last checkpoint. */
   failed: 4,

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
-import { redactProcessOutput } from './output.js'
+import { dropOutputOfClosedReaders, redactProcessOutput, visible } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
 import { packageVersion } from '../version.js'
 
@@ -17,7 +17,7 @@ import { statusCommand } from './status-command.js'
 
 /** Builds the `thena-sync` command tree. */
 export function buildProgram(setExitCode: (code: ExitCode) => void = () => undefined): Command {
-  return new Command('thena-sync')
+  const program = new Command('thena-sync')
     .description('Load Thena support data into DuckDB or Postgres and keep it fresh.')
     .version(packageVersion(), '-v, --version')
     .exitOverride()
@@ -32,6 +32,18 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .addCommand(schemaCommand())
     .addCommand(simulateCommand())
     .addCommand(demoCommand(setExitCode))
+  for (const command of program.commands) throwUsageErrors(command, 'thena-sync')
+  return program
+}
+
+/**
+ * `addCommand` does not pass `exitOverride` or the help hint on to subcommands: without this,
+ * commander itself would exit 1 on their usage errors instead of main returning 2.
+ */
+function throwUsageErrors(command: Command, parent: string): void {
+  const name = `${parent} ${command.name()}`
+  command.exitOverride().showHelpAfterError(`(run \`${name} --help\` for its options)`)
+  for (const sub of command.commands) throwUsageErrors(sub, name)
 }
 
 /** Runs the CLI and resolves to its exit code; errors become one line on stderr. */
@@ -39,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code: ExitCode = EXIT_CODES.ok
   limitHeapGrowth()
   redactProcessOutput()
+  dropOutputOfClosedReaders()
   try {
     await buildProgram((c) => (code = c)).parseAsync([...argv])
     return code
@@ -47,10 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage
     }
     if (error instanceof ThenaSyncError) {
-      console.error(`thena-sync: ${error.message}`)
+      // A message may quote data from the API or the database: no control reaches the terminal.
+      console.error(`thena-sync: ${visible(error.message)}`)
       return error.code === 'config_invalid' ? EXIT_CODES.usage : EXIT_CODES.failed
     }
-    console.error(`thena-sync: ${error instanceof Error ? error.message : String(error)}`)
+    console.error(`thena-sync: ${visible(error instanceof Error ? error.message : String(error))}`)
     return EXIT_CODES.internal
   }
 }

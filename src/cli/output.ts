@@ -102,6 +102,24 @@ export function redactProcessOutput(): void {
 }
 
 /**
+ * A reader that closes early (`thena-sync status | head -1`) ends the output, not the command:
+ * what is left to print is dropped, without a stack trace, and the command finishes with its
+ * own exit code. Installed once, by `main`.
+ */
+export function dropOutputOfClosedReaders(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').includes(onOutputError)) continue
+    stream.on('error', onOutputError)
+  }
+}
+
+function onOutputError(error: NodeJS.ErrnoException): void {
+  // Writes after the pipe broke fail as writes to a destroyed stream: dropped as well.
+  if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return
+  throw error
+}
+
+/**
  * A pino destination on stderr that goes through the redactor. pino's own file-descriptor
  * destination would write around `process.stderr`.
  */

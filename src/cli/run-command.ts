@@ -5,6 +5,7 @@ import type { RunOptions, RunResult } from '../pipeline/run-pipeline.js'
 import { exitCodeOf, interruptSignal, selectPipelines } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { EXIT_CODES } from './exit-codes.js'
+import { visible } from './output.js'
 import type { ExitCode } from './exit-codes.js'
 
 /** Prints a run's summary on stdout and its error, if any, as one line on stderr. */
@@ -22,7 +23,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
       `${result.requests} requests (${result.retries} retries, ${result.rateLimited} rate-limited) in ${result.seconds.toFixed(1)} s` +
       (result.loadId ? ` [load ${result.loadId}] -> ${pipeline.destination.description}` : ''),
   )
-  if (result.error) console.error(`thena-sync: ${pipeline.name}: ${result.error.message}`)
+  if (result.error) console.error(`thena-sync: ${pipeline.name}: ${visible(result.error.message)}`)
 }
 
 /** What to run: the mode and its scope (everything but the signal and progress callback). */
@@ -110,13 +111,13 @@ export function backfillCommand(setExitCode: (code: ExitCode) => void): Command 
     .option('--from <date>', 'created at or after (2026-01-31 or an ISO date-time)')
     .option('--to <date>', 'created before; a plain date includes that whole day')
     .action(async (flags: BackfillFlags) => {
-      const pipelines = await selectPipelines(flags)
       const from = flags.from === undefined ? undefined : parseDate(flags.from, '--from', false)
       const to = flags.to === undefined ? undefined : parseDate(flags.to, '--to', true)
       if (from && to && from >= to)
         throw new ConfigError(
           `--from: must be before --to (${flags.from} is not before ${flags.to})`,
         )
+      const pipelines = await selectPipelines(flags)
       for (const pipeline of pipelines) {
         const known = pipeline.resources.map((r) => r.name)
         for (const name of flags.resource ?? []) {
@@ -136,13 +137,38 @@ export function backfillCommand(setExitCode: (code: ExitCode) => void): Command 
     })
 }
 
-/** A date or date-time; a plain `--to` date means the end of that day (UTC). */
+/** `2026-01-31`, or a date-time such as `2026-01-31T12:00`, `2026-01-31T12:00:00.5+02:00`. */
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/
+
+/**
+ * A date or date-time; a plain `--to` date means the end of that day (UTC). Impossible dates
+ * (2026-02-30, month 13, hour 25) are refused: Date.parse would roll them over into the next
+ * month or day.
+ */
 function parseDate(text: string, flag: string, endOfDay: boolean): Date {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text)
-  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text)
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(text))
-    throw new ConfigError(
+  const bad = () =>
+    new ConfigError(
       `${flag}: expected a date like 2026-01-31 or 2026-01-31T12:00:00Z, got \`${text}\``,
     )
+  const m = DATE_TIME.exec(text)
+  if (!m) throw bad()
+  const [year, month, day, hour = 0, minute = 0, second = 0, zoneHour = 0, zoneMinute = 0] = m
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part)))
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!))
+  if (
+    calendar.getUTCMonth() !== month! - 1 ||
+    calendar.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    zoneHour > 23 ||
+    zoneMinute > 59
+  )
+    throw bad()
+  const dateOnly = m[4] === undefined
+  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text)
+  if (Number.isNaN(ms)) throw bad()
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 : ms)
 }

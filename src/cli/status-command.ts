@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
 import type { DestinationSession } from '../load/destination.js'
+import type { TableSchema } from '../normalize/table-schema.js'
 import { selectPipeline } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { formatRows } from './output.js'
@@ -20,6 +21,62 @@ const heartbeatAge = (value: unknown): number => {
       .replace(/\+00(:00)?$/, 'Z'),
   )
   return Number.isNaN(ms) ? Infinity : Date.now() - ms
+}
+
+/** Load counters: bigint columns, which the databases' clients hand back as strings. */
+const LOAD_COUNTERS = ['records', 'unchanged', 'rejects', 'requests', 'retries', 'rate_limited']
+
+/** `row` with the named columns as numbers (NULL stays null). */
+const withNumbers = (row: Record<string, unknown>, columns: readonly string[]) => {
+  const out = { ...row }
+  for (const c of columns) if (out[c] != null) out[c] = Number(out[c])
+  return out
+}
+
+/**
+ * Open rejects per resource of the pipeline. A reject is open until its record is written by a
+ * load that started after the last load that rejected it so (`last_load_id`): a record fixed
+ * at the source closes its rejects, and a `discard_value` note seen again stays open. Rejects
+ * of one record alike in reason and content count once (rows written before they were
+ * deduplicated, by an older version). A warehouse not yet migrated counts every row.
+ */
+async function openRejects(
+  session: DestinationSession,
+  resolved: ResolvedPipeline,
+  tables: readonly TableSchema[],
+): Promise<Map<string, number>> {
+  const { dataset } = resolved
+  const t = (name: string) => `${q(dataset)}.${q(name)}`
+  const text = (value: string) => `'${value.replace(/'/g, "''")}'`
+  const columns = (
+    await session.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = ${text(dataset)} AND table_name = '_thena_rejects'`,
+    )
+  ).rows.map((r) => r.column_name)
+  const out = new Map<string, number>()
+  if (!columns.includes('last_load_id') || !columns.includes('pipeline')) {
+    const { rows } = await session.query(
+      `SELECT resource, count(*) AS n FROM ${t('_thena_rejects')} GROUP BY resource`,
+    )
+    for (const r of rows) out.set(String(r.resource), Number(r.n))
+    return out
+  }
+  for (const resource of resolved.resources) {
+    const root = tables.find((table) => table.resource === resource.name && !table.parent)
+    const fixed = root
+      ? `AND NOT EXISTS (SELECT 1 FROM ${t(root.name)} AS r JOIN ${t('_thena_loads')} AS lr ON lr.load_id = r._thena_load_id
+           WHERE CAST(r.${q(root.primaryKey)} AS TEXT) = j.record_id AND lr.started_at > lj.started_at)`
+      : ''
+    const { rows } = await session.query(
+      `SELECT count(*) AS n FROM (
+         SELECT DISTINCT j.record_id, j.reason, j.raw_json
+         FROM ${t('_thena_rejects')} AS j LEFT JOIN ${t('_thena_loads')} AS lj ON lj.load_id = j.last_load_id
+         WHERE j.pipeline = ${text(resolved.name)} AND j.resource = ${text(resource.name)} ${fixed}
+       ) AS open_rejects`,
+    )
+    out.set(resource.name, Number(rows[0]?.n ?? 0))
+  }
+  return out
 }
 
 /** Everything `status` shows, as `--json` prints it. */
@@ -50,11 +107,15 @@ async function collect(
     ? await session.isLockHeld(pipeline)
     : false
   const loads = recent.map((l) =>
-    l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
-      ? { ...l, status: 'stale' }
-      : l,
+    withNumbers(
+      l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
+        ? { ...l, status: 'stale' }
+        : l,
+      LOAD_COUNTERS,
+    ),
   )
-  const tables = (await session.readTables()).map((t) => t.name)
+  const schemas = await session.readTables()
+  const tables = schemas.map((t) => t.name)
   const counts = []
   for (const table of tables) {
     const { rows } = await session.query(`SELECT count(*) AS n FROM ${q(dataset)}.${q(table)}`)
@@ -62,13 +123,7 @@ async function collect(
   }
   const states = await session.readState(pipeline)
   const known = new Set(tables)
-  const rejects = new Map(
-    (
-      await session.query(
-        `SELECT resource, count(*) AS n FROM ${q(dataset)}._thena_rejects GROUP BY resource`,
-      )
-    ).rows.map((r) => [String(r.resource), Number(r.n)]),
-  )
+  const rejects = await openRejects(session, resolved, schemas)
   const resources = []
   for (const r of resolved.resources) {
     const s = states.get(r.name)
@@ -102,7 +157,7 @@ async function collect(
       `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
        FROM ${q(dataset)}._thena_schema_history GROUP BY event, table_name ORDER BY max(ordinal) DESC LIMIT 10`,
     )
-  ).rows
+  ).rows.map((row) => withNumbers(row, ['columns']))
   return { pipeline, destination, loads, tables: counts, resources, schemaChanges }
 }
 

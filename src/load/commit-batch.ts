@@ -51,8 +51,9 @@ export async function commitBatch(
   const write = (kept: readonly Plan[], quarantined: readonly Reject[]) =>
     retryTransient(() =>
       session.transaction(async (tx) => {
-        await writeRows(tx, changes, kept, commit.loadId)
-        if (quarantined.length > 0) await tx.writeRejects(commit.loadId, quarantined)
+        await writeRows(tx, changes, kept, commit)
+        if (quarantined.length > 0)
+          await tx.writeRejects(commit.pipeline, commit.loadId, quarantined)
         for (const [resource, state] of commit.states)
           await tx.writeState(commit.pipeline, resource, state, commit.loadId)
         await tx.writeLoad(commit.load(quarantined))
@@ -63,7 +64,7 @@ export async function commitBatch(
     return []
   } catch (error) {
     if (!(error instanceof ThenaSyncError) || error.code !== REJECTED_VALUE) throw error
-    const quarantined = await refusedRecords(session, changes, plans, commit.loadId, error)
+    const quarantined = await refusedRecords(session, changes, plans, commit, error)
     const refused = new Set(quarantined.map((r) => `${r.resource}\u0000${r.recordId}`))
     await write(
       plans.map((plan) => without(plan, (id) => refused.has(`${plan.batch.resource}\u0000${id}`))),
@@ -78,7 +79,7 @@ async function writeRows(
   tx: DestinationTransaction,
   changes: readonly SchemaChange[],
   plans: readonly Plan[],
-  loadId: string,
+  { pipeline, loadId }: Pick<BatchCommit, 'pipeline' | 'loadId'>,
 ): Promise<void> {
   await tx.applySchema(changes, loadId)
   for (const { batch, root, children } of plans) {
@@ -88,7 +89,7 @@ async function writeRows(
     for (const table of children) {
       await tx.replaceChildren(table, batch.rootIds, batch.rows.get(table.name) ?? [])
     }
-    if (batch.rejects.length > 0) await tx.writeRejects(loadId, batch.rejects)
+    if (batch.rejects.length > 0) await tx.writeRejects(pipeline, loadId, batch.rejects)
   }
 }
 
@@ -116,7 +117,7 @@ async function refusedRecords(
   session: DestinationSession,
   changes: readonly SchemaChange[],
   plans: readonly Plan[],
-  loadId: string,
+  commit: Pick<BatchCommit, 'pipeline' | 'loadId'>,
   first: ThenaSyncError,
 ): Promise<Reject[]> {
   const all = plans.flatMap((plan, p) => plan.batch.rootIds.map((id) => ({ p, id })))
@@ -128,7 +129,7 @@ async function refusedRecords(
     try {
       await retryTransient(() =>
         session.transaction(async (tx) => {
-          await writeRows(tx, changes, subset, loadId)
+          await writeRows(tx, changes, subset, commit)
           throw new ProbeDone()
         }),
       )
@@ -162,18 +163,25 @@ async function refusedRecords(
     const rows: Record<string, Row[]> = {}
     for (const table of [root, ...children]) {
       const key = table === root ? root.primaryKey : '_thena_root_id'
-      const mine = (batch.rows.get(table.name) ?? []).filter((row) => String(row[key]) === ref.id)
+      const mine = (batch.rows.get(table.name) ?? [])
+        .filter((row) => String(row[key]) === ref.id)
+        .map(withoutLoadColumns)
       if (mine.length > 0) rows[table.name] = mine
     }
     return {
       resource: batch.resource,
       recordId: ref.id,
       reason: `the destination refused it: ${error.message}`,
-      // The rows it would have been, timestamps as epoch ms: every value is kept.
+      // The rows it would have been, timestamps as epoch ms: every value is kept. Without the
+      // load's own columns, so that the same refusal in the next run is the same reject.
       raw: jsonText(rows),
     }
   })
 }
+
+/** A row without the columns that say which load wrote it and when. */
+const withoutLoadColumns = ({ _thena_load_id: _load, _thena_synced_at: _synced, ...row }: Row) =>
+  row
 
 /** `plan` without the records `drop` picks, in every table it writes. */
 function without(plan: Plan, drop: (id: string) => boolean): Plan {

@@ -154,7 +154,12 @@ export interface DestinationTransaction {
    * next run creates them again. Tables that do not exist are skipped.
    */
   dropTables(tables: readonly string[]): Promise<void>
-  writeRejects(loadId: string, rejects: readonly Reject[]): Promise<void>
+  /**
+   * Records a pipeline's rejects. One identical to a reject already recorded for the pipeline
+   * (same resource, record id, reason and raw content: `reject_key`) is not written again;
+   * the recorded one gets `last_load_id = loadId`.
+   */
+  writeRejects(pipeline: string, loadId: string, rejects: readonly Reject[]): Promise<void>
   /** Inserts or updates the run's row in `_thena_loads`. */
   writeLoad(record: LoadRecord): Promise<void>
   /**

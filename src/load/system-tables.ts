@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Reject } from '../normalize/normalizer.js'
 import type {
   ColumnSchema,
@@ -15,6 +16,12 @@ export interface SystemTable {
   readonly columns: readonly ColumnSchema[]
   /** Columns that identify a row (a primary key where the destination enforces one). */
   readonly key: readonly string[]
+  /**
+   * Statements `prepare` runs after adding the columns a table from an older version lacks,
+   * to fill them (the same SQL on every destination; `t` gives a table's qualified name).
+   * Each must be idempotent. Default: none.
+   */
+  readonly migrations?: (t: (name: string) => string) => readonly string[]
 }
 
 const col = (name: string, type: ColumnType): ColumnSchema => ({ name, type, path: [] })
@@ -80,7 +87,12 @@ export const SCHEMA_HISTORY_TABLE: SystemTable = {
   ],
 }
 
-/** Records that failed their contract: raw JSON and the reason. */
+/**
+ * Records that failed their contract: raw JSON and the reason. A record rejected again for the
+ * same reason with the same content is one row: `load_id` and `rejected_at` say when it was
+ * first recorded, `last_load_id` the last load that rejected it so (`reject_key` identifies
+ * it). Rows from before `pipeline` existed get theirs from their load.
+ */
 export const REJECTS_TABLE: SystemTable = {
   name: '_thena_rejects',
   key: [],
@@ -91,6 +103,13 @@ export const REJECTS_TABLE: SystemTable = {
     col('reason', 'text'),
     col('raw_json', 'text'),
     col('rejected_at', 'timestamp'),
+    col('pipeline', 'text'),
+    col('reject_key', 'text'),
+    col('last_load_id', 'text'),
+  ],
+  migrations: (t) => [
+    `UPDATE ${t('_thena_rejects')} SET pipeline = (SELECT l.pipeline FROM ${t('_thena_loads')} AS l WHERE l.load_id = ${t('_thena_rejects')}.load_id) WHERE pipeline IS NULL`,
+    `UPDATE ${t('_thena_rejects')} SET last_load_id = load_id WHERE last_load_id IS NULL`,
   ],
 }
 
@@ -188,13 +207,35 @@ export const loadRow = (load: LoadRecord): Row => ({
   details: load.details ?? null,
 })
 
-/** The `_thena_rejects` rows of a batch's rejects (secrets an API may echo are redacted). */
-export const rejectRows = (loadId: string, rejects: readonly Reject[], now = Date.now()): Row[] =>
-  rejects.map((r) => ({
-    load_id: loadId,
-    resource: r.resource,
-    record_id: r.recordId,
-    reason: redactor.redact(r.reason),
-    raw_json: redactor.redact(r.raw),
-    rejected_at: now,
-  }))
+/**
+ * The `_thena_rejects` rows of a batch's rejects (secrets an API may echo are redacted), each
+ * identical reject once. `reject_key` is a hash of what makes two rejects the same: resource,
+ * record id, reason and raw content (the pipeline is a column of its own).
+ */
+export function rejectRows(
+  pipeline: string,
+  loadId: string,
+  rejects: readonly Reject[],
+  now = Date.now(),
+): Row[] {
+  const rows = new Map<string, Row>()
+  for (const r of rejects) {
+    const reason = redactor.redact(r.reason)
+    const raw = redactor.redact(r.raw)
+    const key = createHash('sha256')
+      .update(JSON.stringify([r.resource, r.recordId, reason, raw]))
+      .digest('hex')
+    rows.set(key, {
+      load_id: loadId,
+      resource: r.resource,
+      record_id: r.recordId,
+      reason,
+      raw_json: raw,
+      rejected_at: now,
+      pipeline,
+      reject_key: key,
+      last_load_id: loadId,
+    })
+  }
+  return [...rows.values()]
+}

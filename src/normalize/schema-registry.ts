@@ -99,8 +99,23 @@ export class TableState {
   }
 }
 
-/** Paths are keyed by their segments joined with a separator no JSON key contains in practice. */
-export const pathKey = (path: readonly string[]): string => path.join('\u0001')
+/** Joins the segments of a path key. */
+const PATH_SEPARATOR = '\u0001'
+/** Starts an escape in a segment: `\u0002a` stands for U+0001, `\u0002b` for U+0002 itself. */
+const PATH_ESCAPE = '\u0002'
+
+const escapeSegment = (segment: string): string =>
+  segment.replaceAll(PATH_ESCAPE, `${PATH_ESCAPE}b`).replaceAll(PATH_SEPARATOR, `${PATH_ESCAPE}a`)
+
+/**
+ * Paths are keyed by their segments joined with a separator. A key containing the separator
+ * (or the escape) is escaped first, so that `{"a\u0001b": 1}` and `{"a": {"b": 2}}` keep
+ * distinct keys, and so distinct columns.
+ */
+export const pathKey = (path: readonly string[]): string =>
+  path.some((s) => s.includes(PATH_SEPARATOR) || s.includes(PATH_ESCAPE))
+    ? path.map(escapeSegment).join(PATH_SEPARATOR)
+    : path.join(PATH_SEPARATOR)
 
 /**
  * Every table and column the warehouse has or will have, and the deterministic mapping from a

@@ -690,7 +690,7 @@ class PipelineRun {
       raw: error.body,
     }
     await retryTransient(() =>
-      this.#session.transaction((tx) => tx.writeRejects(this.loadId, [reject])),
+      this.#session.transaction((tx) => tx.writeRejects(this.#p.name, this.loadId, [reject])),
     ).then(
       () => void this.#rejects++,
       () => undefined,

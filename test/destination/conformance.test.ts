@@ -501,7 +501,7 @@ for (const kind of DESTINATION_KINDS) {
       await s.transaction(async (tx) => {
         await tx.writeLoad(load('dead', 'running'))
         await tx.writeLoad(load('live', 'running'))
-        await tx.writeRejects('live', [
+        await tx.writeRejects('p', 'live', [
           {
             resource: 'tickets',
             recordId: 'r1',
@@ -536,6 +536,17 @@ for (const kind of DESTINATION_KINDS) {
       expect(await rows(s, 'SELECT record_id, reason, raw_json FROM thena._thena_rejects')).toEqual(
         [{ record_id: 'r1', reason: 'id: expected string', raw_json: '{"id":1,"t":"\\t\\n"}' }],
       )
+      // The same reject from a later load (twice): one row, last seen by that load.
+      const again = {
+        resource: 'tickets',
+        recordId: 'r1',
+        reason: 'id: expected string',
+        raw: '{"id":1,"t":"\\t\\n"}',
+      }
+      await s.transaction((tx) => tx.writeRejects('p', 'next', [again, again]))
+      expect(
+        await rows(s, 'SELECT pipeline, load_id, last_load_id FROM thena._thena_rejects'),
+      ).toEqual([{ pipeline: 'p', load_id: 'live', last_load_id: 'next' }])
     })
 
     it('one session at a time holds a pipeline lock; closing releases it', async () => {
