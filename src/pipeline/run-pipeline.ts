@@ -7,12 +7,7 @@ import { HttpClient, InvalidBodyError } from '../http/http-client.js'
 import type { JsonResponse } from '../http/http-client.js'
 import type { PagePosition } from '../http/paginator.js'
 import { pageQuery, paginatorTraits, positionKey, valueAt } from '../http/paginator.js'
-import {
-  formatSeconds,
-  LOGGED_WAIT_MS,
-  MAX_WAIT_SETTING,
-  WaitTooLongError,
-} from '../http/wait-policy.js'
+import { formatSeconds, LOGGED_WAIT_MS, MAX_WAIT_SETTING } from '../http/wait-policy.js'
 import type { WaitEvent, WaitPolicy } from '../http/wait-policy.js'
 import { commitBatch, retryTransient } from '../load/commit-batch.js'
 import type { DestinationSession, LoadRecord, LoadStatus } from '../load/destination.js'
@@ -214,9 +209,10 @@ async function connectInTurn(
         setTimeout(
           () =>
             turn.abort(
-              new WaitTooLongError(
-                what,
-                `still waiting after ${MAX_WAIT_SETTING} (${formatSeconds(max)})`,
+              // Busy, not failed: `schedule` skips this tick as it does for a held lock.
+              new TransientError(
+                'destination_busy',
+                `${what}: still waiting after ${MAX_WAIT_SETTING} (${formatSeconds(max)}), so this run stopped before writing anything; the next one tries again`,
               ),
             ),
           max,

@@ -45,7 +45,7 @@ describe('thena-sync schedule (CLI)', () => {
     })
     expect(zone.code).toBe(2)
     expect(zone.stderr.trim()).toBe(
-      'thena-sync: pipelines.thena.schedule.timezone: `Mars/Olympus` is not an IANA time zone, e.g. `Europe/Berlin`',
+      'thena-sync: THENA_SCHEDULE_TIMEZONE: `Mars/Olympus` is not an IANA time zone, e.g. `Europe/Berlin`',
     )
   })
 })

@@ -186,7 +186,7 @@ describe('waits', () => {
       const failed = await runPipeline(simulatorPipeline(s, { http: { maxWaitSeconds: 1 } }, file))
       expect(Date.now() - bounded).toBeLessThan(3000)
       expect(failed.status).toBe('failed')
-      expect(failed.error?.code).toBe('wait_too_long')
+      expect(failed.error?.code).toBe('destination_busy')
       expect(failed.error?.message).toContain('still waiting after http.maxWaitSeconds (1 s)')
     } finally {
       await holder.close()
