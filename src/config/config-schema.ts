@@ -68,14 +68,29 @@ const resourceSchema = strict({
   contract: contractSchema.optional(),
 })
 
-const sourceSchema = z.custom<SourceDefinition>(
-  (value) =>
-    isObject(value) &&
-    typeof value.name === 'string' &&
-    Array.isArray(value.resources) &&
-    value.resources.every((r: unknown) => isObject(r) && typeof r.name === 'string'),
-  'expected a source made with defineSource({ name, resources: [...] })',
-)
+const sourceSchema = z
+  .custom<SourceDefinition>(
+    (value) =>
+      isObject(value) &&
+      typeof value.name === 'string' &&
+      Array.isArray(value.resources) &&
+      value.resources.every((r: unknown) => isObject(r) && typeof r.name === 'string'),
+    'expected a source made with defineSource({ name, resources: [...] })',
+  )
+  .superRefine((source, ctx) => {
+    // A resource's name is its table's name: the warehouse and `status` look it up as written.
+    const seen = new Set<string>()
+    for (const [i, resource] of source.resources.entries()) {
+      const problem = !/^[a-z_][a-z0-9_]{0,62}$/.test(resource.name)
+        ? `expected a snake_case table name such as \`my_tickets\`, got ${describe(resource.name)}`
+        : seen.has(resource.name)
+          ? `\`${resource.name}\` is the name of another resource of the source`
+          : undefined
+      seen.add(resource.name)
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['resources', i, 'name'], message: problem })
+    }
+  })
 
 const pipelineSchema = strict({
   source: sourceSchema.optional(),

@@ -4,6 +4,7 @@ import { validateConfig } from '../../src/config/config-schema.js'
 import { env } from '../../src/config/env.js'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { ThenaSyncConfig } from '../../src/config/define-config.js'
+import { thenaSource } from '../../sources/thena/index.js'
 
 const pipeline = (extra: Record<string, unknown>) =>
   ({ pipelines: { thena: { token: 'tok', ...extra } } }) as unknown as ThenaSyncConfig
@@ -224,6 +225,19 @@ describe('the config schema', () => {
     expect(() => resolvePipeline(config, 'a', {})).toThrow(
       'pipelines.b.batchPages: expected a whole number from 1 to 10000, got `"many"`',
     )
+  })
+
+  it('a source whose resource names are not table names, or repeat', () => {
+    const resource = (name: string) => ({ ...thenaSource.resources[0]!, name })
+    const withSource = (...names: string[]) =>
+      pipeline({ source: { name: 'mine', resources: names.map(resource) } })
+    expect(() => resolve(withSource('ok_name', 'myTickets'))).toThrow(
+      'pipelines.thena.source.resources[1].name: expected a snake_case table name such as `my_tickets`, got `"myTickets"`',
+    )
+    expect(() => resolve(withSource('tickets', 'tickets'))).toThrow(
+      'pipelines.thena.source.resources[1].name: `tickets` is the name of another resource of the source',
+    )
+    expect(resolve(withSource('tickets')).resources.map((r) => r.name)).toEqual(['tickets'])
   })
 
   it('a pipeline name that is not in the config suggests the closest', () => {
