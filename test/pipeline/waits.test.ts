@@ -193,3 +193,50 @@ describe('waits', () => {
     }
   })
 })
+
+describe('waits the API asks for beyond any clock', () => {
+  const beyond: [string, Record<string, string>][] = [
+    ['Retry-After: 1e20', { 'retry-after': '1e20' }],
+    ['X-RateLimit-Reset: 1e20', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1e20' }],
+  ]
+  for (const [name, headers] of beyond) {
+    it(`a 429 with ${name} ends the run with wait_too_long, not a crash`, async () => {
+      const s = (sim = await startSimulator({ rateLimit: false, records: 100 }))
+      const a = (api = await startScriptedApi(s, ({ url }) =>
+        url.pathname === REQUESTS ? { status: 429, headers, body: '{}' } : undefined,
+      ))
+      const failed = await runPipeline(simulatorPipeline(a))
+      expect(failed.error?.message).toContain('http.maxWaitSeconds (300 s)')
+      expect(failed.error?.code).toBe('wait_too_long')
+    })
+  }
+
+  it('with no limit (maxWaitSeconds 0), a Retry-After past the 24.8-day timer range still waits, reported, until stopped', async () => {
+    const s = (sim = await startSimulator({ rateLimit: false, records: 100 }))
+    let limited = 0
+    const a = (api = await startScriptedApi(s, ({ url }) => {
+      if (url.pathname !== REQUESTS) return undefined
+      limited++
+      return { status: 429, headers: { 'retry-after': String(30 * 86_400) }, body: '{}' }
+    }))
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.name)
+    process.on('warning', onWarning)
+    const stop = new AbortController()
+    const waits: WaitEvent[] = []
+    const running = runPipeline(simulatorPipeline(a, { http: { maxWaitSeconds: 0 } }), {
+      signal: stop.signal,
+      onWait: (e) => waits.push(e),
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    stop.abort()
+    const result = await running.finally(() => process.off('warning', onWarning))
+    expect(result.status).toBe('interrupted')
+    // Node runs a longer timer after 1 ms: the run would spin, or hammer the API, instead.
+    expect(warnings).not.toContain('TimeoutOverflowWarning')
+    expect(limited).toBe(1)
+    expect(waits).toHaveLength(1)
+    expect(waits[0]!.seconds).toBe(30 * 86_400)
+    expect(waits[0]!.until!.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000)
+  })
+})
