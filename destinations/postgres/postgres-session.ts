@@ -102,9 +102,12 @@ const READING_STATEMENTS = new Set(['select', 'with', 'values', 'table', 'explai
  * `set_config` can take back the role given up, the `*_to_xml` family, `ts_stat` and
  * `ts_rewrite` run SQL given as text (past these checks), dblink opens a connection that is
  * not read-only, and the others write server files or stop other sessions (a load).
+ * `pg_logical_emit_message` writes WAL that the rollback leaves for every logical decoder, and
+ * an advisory lock (even a transaction's, while the statement runs) can hold a load's
+ * pipeline or DDL lock: a commit would wait on it past SIGTERM.
  */
 const ESCAPING_FUNCTIONS =
-  /\b(set_config|query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite|dblink\w*|lo_export|lo_import|pg_file_\w+|pg_terminate_backend|pg_cancel_backend)\b/
+  /\b(set_config|query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite|dblink\w*|lo_export|lo_import|pg_file_\w+|pg_terminate_backend|pg_cancel_backend|pg_logical_emit_message|pg_(?:try_)?advisory_\w+)\b/
 
 /**
  * The first word of each statement in `text` (lowercased; a non-word first token as itself),
