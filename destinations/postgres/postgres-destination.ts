@@ -80,6 +80,7 @@ export class PostgresDestination implements Destination {
       this.#config.schema,
       this.#where,
       readOnly,
+      options.stop,
     )
   }
 }

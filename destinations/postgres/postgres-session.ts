@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pipeline } from 'node:stream/promises'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PostgresPool, PostgresPoolClient } from 'kysely'
@@ -214,6 +215,9 @@ export class PostgresSession implements DestinationSession {
   /** Set when the server closed the connection; the next transaction reconnects. */
   #broken = false
   readonly #readOnly: boolean
+  #closed = false
+  /** The connection that ends lock waits after a stop (see `#cancelLockWaits`). */
+  #canceller: pg.Client | undefined
 
   constructor(
     client: pg.Client,
@@ -221,8 +225,11 @@ export class PostgresSession implements DestinationSession {
     schema: string,
     where: string,
     readOnly = false,
+    stop?: AbortSignal,
   ) {
     this.#readOnly = readOnly
+    if (stop?.aborted) void this.#cancelLockWaits()
+    else stop?.addEventListener('abort', () => void this.#cancelLockWaits(), { once: true })
     this.#client = this.#watch(client)
     this.#reconnect = reconnect
     this.#schema = schema
@@ -432,7 +439,33 @@ export class PostgresSession implements DestinationSession {
     }
   }
 
+  /**
+   * After a stop: cancels, on a second connection, every statement of this session that waits
+   * for a lock (a table another client holds in a long transaction, an advisory lock) until the
+   * session closes. The batch it would commit rolls back, as a kill would; statements that run
+   * go on, so the batch in progress still commits when nothing blocks it.
+   */
+  async #cancelLockWaits(): Promise<void> {
+    try {
+      this.#canceller = await this.#reconnect()
+      while (!this.#closed) {
+        const pid = (this.#client as unknown as { processID: number }).processID
+        await this.#canceller.query(
+          `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          [pid],
+        )
+        await sleep(100)
+      }
+    } catch {
+      // Closed meanwhile, or the server is gone: there is no wait left to end.
+    } finally {
+      await this.#canceller?.end().catch(() => undefined)
+    }
+  }
+
   async close(): Promise<void> {
+    this.#closed = true
+    await this.#canceller?.end().catch(() => undefined)
     await this.#client.end().catch(() => undefined)
   }
 

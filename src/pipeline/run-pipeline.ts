@@ -224,6 +224,7 @@ async function connectInTurn(
       ...(create === false && { create }),
       wait: true,
       signal: turn.signal,
+      ...(signal && { stop: signal }),
       onQueued,
     })
   } finally {

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { WaitEvent } from '../../src/http/wait-policy.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
@@ -238,5 +239,36 @@ describe('waits the API asks for beyond any clock', () => {
     expect(waits).toHaveLength(1)
     expect(waits[0]!.seconds).toBe(30 * 86_400)
     expect(waits[0]!.until!.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000)
+  })
+})
+
+describe('a Postgres lock another session holds', () => {
+  it('SIGTERM while a run waits for it ends the run at once as interrupted; the next run loads all', async () => {
+    const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
+    const url = await DESTINATION_KINDS.find((k) => k.name === 'postgres')!.freshUrl()
+    const pipeline = simulatorPipeline(s, {}, url)
+    expect((await runPipeline(pipeline)).status).toBe('success')
+    s.mutate({ op: 'insertRequests', count: 50 })
+    // A client (a BI tool, a migration) that holds the state table in a long transaction.
+    const holder = new pg.Client({ connectionString: url })
+    await holder.connect()
+    await holder.query('BEGIN')
+    await holder.query('LOCK TABLE thena._thena_state IN ACCESS EXCLUSIVE MODE')
+    try {
+      const stop = new AbortController()
+      const running = runPipeline(simulatorPipeline(s, {}, url), { signal: stop.signal })
+      // Long enough for the run to reach the lock and wait on it.
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      const stoppedAt = Date.now()
+      stop.abort()
+      const stopped = await running
+      expect(Date.now() - stoppedAt).toBeLessThan(2000)
+      expect(stopped.status).toBe('interrupted')
+    } finally {
+      await holder.query('ROLLBACK')
+      await holder.end()
+    }
+    expect((await runPipeline(pipeline)).status).toBe('success')
+    await expectWarehouseEqualsTruth(pipeline, s)
   })
 })
