@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
 import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { jsonText } from '../../src/load/json-text.js'
+import { MAX_WAIT_SETTING, WaitTooLongError } from '../../src/http/wait-policy.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -745,6 +746,12 @@ export function toThenaSyncError(error: unknown, context: string, where: string)
       cause: error,
     })
   }
+  // The session's lock_timeout (http.maxWaitSeconds): another session holds a lock that long.
+  if (code === '55P03' && /lock timeout/i.test(message))
+    return new WaitTooLongError(
+      `Postgres at ${where}: waiting for a lock another session holds (during ${context})`,
+      `the wait reached ${MAX_WAIT_SETTING}`,
+    )
   // Deadlock, serialization failure, lock not available: the transaction can simply run again.
   if (code === '40P01' || code === '40001' || code === '55P03') {
     return new TransientError('destination_busy', `Postgres at ${where}: ${message}`, {

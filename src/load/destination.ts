@@ -101,6 +101,11 @@ export interface ConnectOptions {
    * lock another session holds is cancelled, so that the stop is not held up by that session.
    */
   readonly stop?: AbortSignal
+  /**
+   * The longest a statement of the session may wait for a lock another session holds, in ms
+   * (`http.maxWaitSeconds`; 0 = no limit): beyond, it fails with `wait_too_long`.
+   */
+  readonly maxLockWaitMs?: number
 }
 
 /** An open connection to a destination. */

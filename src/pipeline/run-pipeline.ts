@@ -225,6 +225,7 @@ async function connectInTurn(
       wait: true,
       signal: turn.signal,
       ...(signal && { stop: signal }),
+      maxLockWaitMs: max,
       onQueued,
     })
   } finally {

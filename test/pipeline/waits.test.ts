@@ -271,6 +271,38 @@ describe('a Postgres lock another session holds', () => {
     expect((await runPipeline(pipeline)).status).toBe('success')
     await expectWarehouseEqualsTruth(pipeline, s)
   })
+
+  it('a lock wait longer than http.maxWaitSeconds ends the run with wait_too_long; the next run loads all', async () => {
+    const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
+    const url = await DESTINATION_KINDS.find((k) => k.name === 'postgres')!.freshUrl()
+    const pipeline = simulatorPipeline(s, { http: { maxWaitSeconds: 1 } }, url)
+    expect((await runPipeline(pipeline)).status).toBe('success')
+    s.mutate({ op: 'insertRequests', count: 50 })
+    const holder = new pg.Client({ connectionString: url })
+    await holder.connect()
+    await holder.query('BEGIN')
+    await holder.query('LOCK TABLE thena._thena_state IN ACCESS EXCLUSIVE MODE')
+    try {
+      const started = Date.now()
+      const failed = await runPipeline(pipeline)
+      expect(Date.now() - started).toBeLessThan(5000)
+      expect(failed.status).toBe('failed')
+      expect(failed.error?.code).toBe('wait_too_long')
+      expect(failed.error?.message).toContain('waiting for a lock another session holds')
+      expect(failed.error?.message).toContain('http.maxWaitSeconds')
+    } finally {
+      await holder.query('ROLLBACK')
+      await holder.end()
+    }
+    const [load] = await rowsOf(
+      pipeline,
+      `SELECT status, error FROM thena._thena_loads ORDER BY started_at DESC LIMIT 1`,
+    )
+    expect(load!.status).toBe('failed')
+    expect(String(load!.error)).toContain('http.maxWaitSeconds')
+    expect((await runPipeline(pipeline)).status).toBe('success')
+    await expectWarehouseEqualsTruth(pipeline, s)
+  })
 })
 
 describe('a 429 whose reset is already past', () => {
