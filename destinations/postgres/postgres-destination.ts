@@ -43,10 +43,11 @@ export class PostgresDestination implements Destination {
     return `${params.get('host') ?? this.#url.hostname}:${params.get('port') ?? (this.#url.port || '5432')}`
   }
 
-  async #open(readOnly: boolean): Promise<PostgresClient> {
+  async #open(readOnly: boolean, maxLockWaitMs = 0): Promise<PostgresClient> {
     const session = await loadSession()
     return session.openClient(
       {
+        ...(maxLockWaitMs > 0 && { lock_timeout: maxLockWaitMs }),
         // The URL as parsed here, so that pg connects exactly where messages say it does.
         connectionString: this.#url.href,
         application_name: this.#config.applicationName,
@@ -59,7 +60,7 @@ export class PostgresDestination implements Destination {
 
   async connect(options: ConnectOptions = {}): Promise<DestinationSession> {
     const readOnly = options.readOnly ?? false
-    const client = await this.#open(readOnly)
+    const client = await this.#open(readOnly, options.maxLockWaitMs)
     if (readOnly) {
       const { rows } = await client.query<{ found: string | null }>(
         'SELECT to_regclass($1) AS found',
@@ -76,10 +77,11 @@ export class PostgresDestination implements Destination {
     const { PostgresSession } = await loadSession()
     return new PostgresSession(
       client,
-      () => this.#open(readOnly),
+      () => this.#open(readOnly, options.maxLockWaitMs),
       this.#config.schema,
       this.#where,
       readOnly,
+      options.stop,
     )
   }
 }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pipeline } from 'node:stream/promises'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PostgresPool, PostgresPoolClient } from 'kysely'
@@ -7,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
 import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { jsonText } from '../../src/load/json-text.js'
+import { MAX_WAIT_SETTING, WaitTooLongError } from '../../src/http/wait-policy.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -102,9 +104,12 @@ const READING_STATEMENTS = new Set(['select', 'with', 'values', 'table', 'explai
  * `set_config` can take back the role given up, the `*_to_xml` family, `ts_stat` and
  * `ts_rewrite` run SQL given as text (past these checks), dblink opens a connection that is
  * not read-only, and the others write server files or stop other sessions (a load).
+ * `pg_logical_emit_message` writes WAL that the rollback leaves for every logical decoder, and
+ * an advisory lock (even a transaction's, while the statement runs) can hold a load's
+ * pipeline or DDL lock: a commit would wait on it past SIGTERM.
  */
 const ESCAPING_FUNCTIONS =
-  /\b(set_config|query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite|dblink\w*|lo_export|lo_import|pg_file_\w+|pg_terminate_backend|pg_cancel_backend)\b/
+  /\b(set_config|query_to_xml\w*|cursor_to_xml\w*|ts_stat|ts_rewrite|dblink\w*|lo_export|lo_import|pg_file_\w+|pg_terminate_backend|pg_cancel_backend|pg_logical_emit_message|pg_(?:try_)?advisory_\w+)\b/
 
 /**
  * The first word of each statement in `text` (lowercased; a non-word first token as itself),
@@ -211,6 +216,9 @@ export class PostgresSession implements DestinationSession {
   /** Set when the server closed the connection; the next transaction reconnects. */
   #broken = false
   readonly #readOnly: boolean
+  #closed = false
+  /** The connection that ends lock waits after a stop (see `#cancelLockWaits`). */
+  #canceller: pg.Client | undefined
 
   constructor(
     client: pg.Client,
@@ -218,8 +226,11 @@ export class PostgresSession implements DestinationSession {
     schema: string,
     where: string,
     readOnly = false,
+    stop?: AbortSignal,
   ) {
     this.#readOnly = readOnly
+    if (stop?.aborted) void this.#cancelLockWaits()
+    else stop?.addEventListener('abort', () => void this.#cancelLockWaits(), { once: true })
     this.#client = this.#watch(client)
     this.#reconnect = reconnect
     this.#schema = schema
@@ -429,7 +440,33 @@ export class PostgresSession implements DestinationSession {
     }
   }
 
+  /**
+   * After a stop: cancels, on a second connection, every statement of this session that waits
+   * for a lock (a table another client holds in a long transaction, an advisory lock) until the
+   * session closes. The batch it would commit rolls back, as a kill would; statements that run
+   * go on, so the batch in progress still commits when nothing blocks it.
+   */
+  async #cancelLockWaits(): Promise<void> {
+    try {
+      this.#canceller = await this.#reconnect()
+      while (!this.#closed) {
+        const pid = (this.#client as unknown as { processID: number }).processID
+        await this.#canceller.query(
+          `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          [pid],
+        )
+        await sleep(100)
+      }
+    } catch {
+      // Closed meanwhile, or the server is gone: there is no wait left to end.
+    } finally {
+      await this.#canceller?.end().catch(() => undefined)
+    }
+  }
+
   async close(): Promise<void> {
+    this.#closed = true
+    await this.#canceller?.end().catch(() => undefined)
     await this.#client.end().catch(() => undefined)
   }
 
@@ -709,6 +746,12 @@ export function toThenaSyncError(error: unknown, context: string, where: string)
       cause: error,
     })
   }
+  // The session's lock_timeout (http.maxWaitSeconds): another session holds a lock that long.
+  if (code === '55P03' && /lock timeout/i.test(message))
+    return new WaitTooLongError(
+      `Postgres at ${where}: waiting for a lock another session holds (during ${context})`,
+      `the wait reached ${MAX_WAIT_SETTING}`,
+    )
   // Deadlock, serialization failure, lock not available: the transaction can simply run again.
   if (code === '40P01' || code === '40001' || code === '55P03') {
     return new TransientError('destination_busy', `Postgres at ${where}: ${message}`, {

@@ -237,23 +237,25 @@ export class HttpClient {
     headers: Dispatcher.ResponseData['headers'],
     attempt: number,
   ): { resetAt: number; why: string } {
+    const now = Date.now()
+    // A reset already past (or a zero or negative delay) would ask again at once: after a 429,
+    // up to 50 times in a burst. Such a header is ignored, and the client backs off.
     const reset = Number(headers['x-ratelimit-reset'])
-    if (Number.isFinite(reset) && reset > 0)
-      return {
-        resetAt: (reset > 1e9 ? reset * 1000 : Date.now() + reset * 1000) + 50,
-        why: `X-RateLimit-Reset ${reset}`,
-      }
+    const resetAt = (reset > 1e9 ? reset * 1000 : now + reset * 1000) + 50
+    if (Number.isFinite(reset) && reset > 0 && resetAt > now + 50)
+      return { resetAt, why: `X-RateLimit-Reset ${reset}` }
     const retryAfter = headers['retry-after']
     if (typeof retryAfter === 'string') {
       const seconds = Number(retryAfter)
-      if (Number.isFinite(seconds))
-        return { resetAt: Date.now() + seconds * 1000, why: `Retry-After ${seconds} s` }
+      if (Number.isFinite(seconds) && seconds > 0)
+        return { resetAt: now + seconds * 1000, why: `Retry-After ${seconds} s` }
       const date = Date.parse(retryAfter)
-      if (Number.isFinite(date)) return { resetAt: date, why: `Retry-After ${retryAfter}` }
+      if (Number.isFinite(date) && date > now)
+        return { resetAt: date, why: `Retry-After ${retryAfter}` }
     }
     return {
-      resetAt: Date.now() + this.#backoffDelay(attempt - 1),
-      why: `no reset header, backing off (wait ${attempt})`,
+      resetAt: now + this.#backoffDelay(attempt - 1),
+      why: `no reset header ahead, backing off (wait ${attempt})`,
     }
   }
 

@@ -54,7 +54,7 @@ export class WaitPolicy {
     if (this.maxWaitMs > 0 && ms > this.maxWaitMs)
       throw new WaitTooLongError(
         reason,
-        `a wait of ${formatSeconds(ms)} (until ${new Date(Date.now() + ms).toISOString()}) is longer than ${MAX_WAIT_SETTING} (${formatSeconds(this.maxWaitMs)})`,
+        `a wait of ${formatSeconds(ms)} (until ${untilText(Date.now() + ms)}) is longer than ${MAX_WAIT_SETTING} (${formatSeconds(this.maxWaitMs)})`,
       )
   }
 
@@ -64,7 +64,9 @@ export class WaitPolicy {
     if (ms <= 0) return
     this.check(ms, reason)
     if (ms >= LOGGED_WAIT_MS) this.report(reason, ms)
-    await sleep(ms, undefined, { signal })
+    // Node fires a timer beyond 2^31-1 ms after 1 ms, so a longer wait sleeps in parts.
+    for (let end = Date.now() + ms, left = ms; left > 0; left = end - Date.now())
+      await sleep(Math.min(left, MAX_TIMER_MS), undefined, { signal })
   }
 
   /**
@@ -78,8 +80,20 @@ export class WaitPolicy {
     this.#reported = this.#reported.filter((t) => t > now)
     if (this.#reported.some((t) => Math.abs(t - until) < 1000)) return
     this.#reported.push(until)
-    this.onWait({ reason, seconds: Math.ceil(ms / 1000), until: new Date(until) })
+    this.onWait({
+      reason,
+      seconds: Math.ceil(ms / 1000),
+      ...(until <= MAX_DATE_MS && { until: new Date(until) }),
+    })
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** The last moment a Date can hold (year 275760). */
+const MAX_DATE_MS = 8.64e15
+
+/** `at` (epoch ms) in ISO form; a header can ask for a moment past any Date. */
+const untilText = (at: number): string =>
+  at <= MAX_DATE_MS ? new Date(at).toISOString() : 'after the year 275760'
 
 export const formatSeconds = (ms: number): string => `${Math.ceil(ms / 1000)} s`

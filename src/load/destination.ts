@@ -96,6 +96,16 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal
   /** Called once when the session has to wait for its turn (see `wait`), before it waits. */
   readonly onQueued?: () => void
+  /**
+   * The run's stop (SIGTERM/SIGINT): from then on, a statement of the session that waits for a
+   * lock another session holds is cancelled, so that the stop is not held up by that session.
+   */
+  readonly stop?: AbortSignal
+  /**
+   * The longest a statement of the session may wait for a lock another session holds, in ms
+   * (`http.maxWaitSeconds`; 0 = no limit): beyond, it fails with `wait_too_long`.
+   */
+  readonly maxLockWaitMs?: number
 }
 
 /** An open connection to a destination. */

@@ -222,13 +222,15 @@ export function rejectRows(
   for (const r of rejects) {
     const reason = redactor.redact(r.reason)
     const raw = redactor.redact(r.raw)
+    // An unusable id is whatever the API sent, so it may echo a secret as well.
+    const recordId = r.recordId === null ? null : redactor.redact(r.recordId)
     const key = createHash('sha256')
-      .update(JSON.stringify([r.resource, r.recordId, reason, raw]))
+      .update(JSON.stringify([r.resource, recordId, reason, raw]))
       .digest('hex')
     rows.set(key, {
       load_id: loadId,
       resource: r.resource,
-      record_id: r.recordId,
+      record_id: recordId,
       reason,
       raw_json: raw,
       rejected_at: now,

@@ -224,6 +224,8 @@ async function connectInTurn(
       ...(create === false && { create }),
       wait: true,
       signal: turn.signal,
+      ...(signal && { stop: signal }),
+      maxLockWaitMs: max,
       onQueued,
     })
   } finally {

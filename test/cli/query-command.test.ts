@@ -169,6 +169,17 @@ for (const kind of DESTINATION_KINDS) {
         expect(await snapshot()).toEqual(before)
       })
 
+      it('refuses what outlives its rolled-back transaction or holds a load: WAL messages, advisory locks', async () => {
+        const attempts = [
+          `select pg_logical_emit_message(false, 'thena', 'not from a load')`,
+          `select pg_advisory_lock(hashtextextended('thena-sync-ddl:thena', 0)), pg_sleep(0)`,
+          `select pg_try_advisory_lock(hashtextextended('thena-sync:thena:thena', 0))`,
+          `select "pg_advisory_xact_lock"(1)`,
+        ]
+        for (const sql of attempts) expectRefused(await query(sql), /read-only/, sql)
+        expect(await snapshot()).toEqual(before)
+      })
+
       it("reaches none of the server's files or programs, even as a superuser", async () => {
         // A directory the server (another user when tests run as root) could write into.
         const out = tempDir()
