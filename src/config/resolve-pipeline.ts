@@ -262,6 +262,11 @@ function checkBaseUrl({ value, field }: SettingValue): string {
       field,
       `expected an http(s) URL such as \`https://bolt.thena.ai\`, got \`${value}\``,
     )
+  if (url.username || url.password)
+    fail(
+      field,
+      'expected a base URL without `user:password@`; they would not be sent (the token goes in the Authorization header)',
+    )
   if (url.search || url.hash || value.includes('?') || value.includes('#'))
     fail(
       field,
