@@ -262,6 +262,13 @@ describe('a mistake is one line before any request', () => {
       { MY_TOKEN: 'tok-with-newline\n' },
       'MY_TOKEN: contains a line break or another control character; copy the token again without it',
     ],
+    [
+      'a token with a non-breaking hyphen (it exited 13 without a word)',
+      `{ pipelines: { thena: { token: env('MY_TOKEN'), baseUrl: env('THENA_BASE_URL') } } }`,
+      'run',
+      { MY_TOKEN: 'sim\u2011token' },
+      'MY_TOKEN: contains U+2011, which a token cannot hold (it is ASCII); copy the token again without it',
+    ],
   ] as const) {
     it(`${what}: exit 2, no request`, async () => {
       const before = sim.counters.requests

@@ -192,6 +192,13 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'pipelines.thena.dataset: `pg_temp` is a system schema of DuckDB or Postgres; choose another name such as `thena`',
   ],
   [
+    // Pasted from a document or a chat: undici refuses such a header value.
+    'a token with a zero-width space, from any variable',
+    pipeline({ token: env('MY_TOKEN') }),
+    { MY_TOKEN: 'sim-token\u200b' },
+    'MY_TOKEN: contains U+200B, which a token cannot hold (it is ASCII); copy the token again without it',
+  ],
+  [
     'a hand-written env reference',
     pipeline({ baseUrl: { kind: 'env' } }),
     {},
