@@ -105,7 +105,7 @@ async function runModule(url: string, file: string): Promise<Record<string, unkn
     return (await Promise.race([import(url), idle])) as Record<string, unknown>
   } catch (error) {
     if (error instanceof ConfigError) throw error
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    const message = error instanceof Error ? error.message.split('\n')[0] : `threw ${thrown(error)}`
     throw new ConfigError(`${file}: failed while loading (${message})`)
   } finally {
     process.off('beforeExit', onIdle)
@@ -156,4 +156,15 @@ function describeBuildFailure(error: BuildFailure, file: string): string {
     : file
   const more = error.errors.length > 1 ? ` (and ${error.errors.length - 1} more)` : ''
   return `${where}: ${first.text}${more}`
+}
+
+/** A thrown value that is not an Error, as text: `{"code":42}`, not `[object Object]`. */
+function thrown(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+  } catch {
+    text = String(value)
+  }
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text
 }

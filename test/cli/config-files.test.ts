@@ -89,6 +89,12 @@ describe('config files load in any project', () => {
     expect(thrown.stderr).toBe(
       `thena-sync: ${join(dir, 'pipelines.config.ts')}: failed while loading (no config for you)\n`,
     )
+    writeFileSync(join(dir, 'pipelines.config.ts'), "throw { code: 42, why: 'no' }\n")
+    const thrownObject = await runCli(['run'], { cwd: dir })
+    expect(thrownObject.code).toBe(2)
+    expect(thrownObject.stderr).toBe(
+      `thena-sync: ${join(dir, 'pipelines.config.ts')}: failed while loading (threw {"code":42,"why":"no"})\n`,
+    )
     writeFileSync(join(dir, 'pipelines.config.ts'), 'export const pipelines = {}\n')
     const noDefault = await runCli(['run'], { cwd: dir })
     expect(noDefault.code).toBe(2)
