@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
-import { dropOutputOfClosedReaders, redactProcessOutput, visible } from './output.js'
+import { dropOutputOfClosedReaders, outputFailure, redactProcessOutput, visible } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
 import { packageVersion } from '../version.js'
 
@@ -48,10 +48,20 @@ function throwUsageErrors(command: Command, parent: string): void {
 
 /** Runs the CLI and resolves to its exit code; errors become one line on stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
-  let code: ExitCode = EXIT_CODES.ok
   limitHeapGrowth()
   redactProcessOutput()
   dropOutputOfClosedReaders()
+  const code = await runProgram(argv)
+  // A failed write reports its error on a later tick.
+  await new Promise((resolve) => setImmediate(resolve))
+  const failure = outputFailure()
+  if (failure === undefined || code !== EXIT_CODES.ok) return code
+  console.error(`thena-sync: ${failure}`)
+  return EXIT_CODES.failed
+}
+
+async function runProgram(argv: readonly string[]): Promise<number> {
+  let code: ExitCode = EXIT_CODES.ok
   try {
     await buildProgram((c) => (code = c)).parseAsync([...argv])
     return code

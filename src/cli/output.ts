@@ -107,17 +107,27 @@ export function redactProcessOutput(): void {
  * own exit code. Installed once, by `main`.
  */
 export function dropOutputOfClosedReaders(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listeners('error').includes(onOutputError)) continue
-    stream.on('error', onOutputError)
+  for (const [name, stream] of [
+    ['stdout', process.stdout],
+    ['stderr', process.stderr],
+  ] as const) {
+    if (handled.has(stream)) continue
+    handled.add(stream)
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      // Writes after the pipe broke fail as writes to a destroyed stream: dropped as well.
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return
+      // Any other failure (a full disk, an I/O error) is not a reader's choice: the command
+      // goes on, its output is dropped, and `main` reports it (`outputFailure`).
+      failure ??= `cannot write to ${name} (${error.message}): the output is incomplete`
+    })
   }
 }
 
-function onOutputError(error: NodeJS.ErrnoException): void {
-  // Writes after the pipe broke fail as writes to a destroyed stream: dropped as well.
-  if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return
-  throw error
-}
+const handled = new WeakSet<NodeJS.WriteStream>()
+let failure: string | undefined
+
+/** Why stdout or stderr could not be written (not a closed reader), if one could not. */
+export const outputFailure = (): string | undefined => failure
 
 /**
  * A pino destination on stderr that goes through the redactor. pino's own file-descriptor

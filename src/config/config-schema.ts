@@ -23,6 +23,9 @@ import { closestMatch } from './closest-match.js'
 
 const strict = z.strictObject
 
+/** Schemas a destination keeps for itself: Postgres reserves `pg_*`; DuckDB's catalogs. */
+const SYSTEM_SCHEMA = /^(?:pg_.*|information_schema|temp|system)$/
+
 const envRefSchema = strict({
   kind: z.literal('env'),
   name: z
@@ -100,6 +103,11 @@ const pipelineSchema = strict({
   dataset: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier such as `thena`')
+    // Otherwise the destination refuses it mid-run (exit 4), or Postgres takes `information_schema`.
+    .refine((name) => !SYSTEM_SCHEMA.test(name), {
+      error: (issue) =>
+        `\`${String(issue.input)}\` is a system schema of DuckDB or Postgres; choose another name such as \`thena\``,
+    })
     .optional(),
   duckdb: strict({ memoryLimit: setting.optional(), tempDirectory: setting.optional() }).optional(),
   resources: z.record(z.string(), resourceSchema).optional(),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BuildFailure, Plugin } from 'esbuild'
 import { ConfigError } from '../errors.js'
@@ -71,7 +71,8 @@ async function importConfig(file: string): Promise<Record<string, unknown>> {
   } catch (error) {
     throw new ConfigError(describeBuildFailure(error as BuildFailure, file))
   }
-  // Without bare imports or import.meta, nothing needs the file's folder: no file is written.
+  // Packages are resolved already: only import.meta or a package that did not resolve (Node
+  // then names it) needs the module to run from the config's folder.
   if (bare.size === 0 && !code.includes('import.meta'))
     return runModule(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`, file)
   const name = `.${basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.mjs`
@@ -91,12 +92,23 @@ async function importConfig(file: string): Promise<Record<string, unknown>> {
 }
 
 async function runModule(url: string, file: string): Promise<Record<string, unknown>> {
+  // A top-level await that nothing settles empties the event loop: Node would exit 13 silently.
+  let onIdle = () => undefined as void
+  const idle = new Promise<never>((_, reject) => {
+    onIdle = () =>
+      reject(
+        new ConfigError(`${file}: never finished loading (a top-level await that nothing settles)`),
+      )
+    process.once('beforeExit', onIdle)
+  })
   try {
-    return (await import(url)) as Record<string, unknown>
+    return (await Promise.race([import(url), idle])) as Record<string, unknown>
   } catch (error) {
     if (error instanceof ConfigError) throw error
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    const message = error instanceof Error ? error.message.split('\n')[0] : `threw ${thrown(error)}`
     throw new ConfigError(`${file}: failed while loading (${message})`)
+  } finally {
+    process.off('beforeExit', onIdle)
   }
 }
 
@@ -112,16 +124,20 @@ function sharePackageModules(bare: Set<string>): Plugin {
         if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined
         if (args.path === 'thena-sync') return { path: PACKAGE_INDEX, external: true }
         if (/^node:/.test(args.path)) return { path: args.path, external: true }
-        if (!/^[./]/.test(args.path) && !/^file:/.test(args.path)) {
-          bare.add(args.path)
-          return { path: args.path, external: true }
-        }
         const resolved = await build.resolve(args.path, {
           kind: args.kind,
           importer: args.importer,
           resolveDir: args.resolveDir,
           pluginData: 'inner',
         })
+        if (!/^[./]/.test(args.path) && !/^file:/.test(args.path)) {
+          // Resolved here, from the real folder of the file importing it: the compiled module
+          // may run from elsewhere (a symlinked config, a read-only folder's fallback in tmp).
+          if (resolved.errors.length === 0 && !resolved.external && isAbsolute(resolved.path))
+            return { path: pathToFileURL(resolved.path).href, external: true }
+          bare.add(args.path)
+          return { path: args.path, external: true }
+        }
         if (resolved.errors.length > 0) return undefined
         if (inPackage(resolved.path))
           return { path: pathToFileURL(resolved.path).href, external: true }
@@ -140,4 +156,15 @@ function describeBuildFailure(error: BuildFailure, file: string): string {
     : file
   const more = error.errors.length > 1 ? ` (and ${error.errors.length - 1} more)` : ''
   return `${where}: ${first.text}${more}`
+}
+
+/** A thrown value that is not an Error, as text: `{"code":42}`, not `[object Object]`. */
+function thrown(value: unknown): string {
+  let text: string
+  try {
+    text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+  } catch {
+    text = String(value)
+  }
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text
 }

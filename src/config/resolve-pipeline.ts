@@ -202,6 +202,12 @@ export function resolvePipeline(
       token.field,
       'contains a line break or another control character; copy the token again without it',
     )
+  const foreign = [...token.value].find((c) => c > '\x7f')
+  if (foreign)
+    fail(
+      token.field,
+      `contains U+${foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which a token cannot hold (it is ASCII); copy the token again without it`,
+    )
   if (token.value.trim() === '') fail(token.field, 'is empty')
   const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
   const destination = destinationFromUrl(
@@ -261,6 +267,11 @@ function checkBaseUrl({ value, field }: SettingValue): string {
     return fail(
       field,
       `expected an http(s) URL such as \`https://bolt.thena.ai\`, got \`${value}\``,
+    )
+  if (url.username || url.password)
+    fail(
+      field,
+      'expected a base URL without `user:password@`; they would not be sent (the token goes in the Authorization header)',
     )
   if (url.search || url.hash || value.includes('?') || value.includes('#'))
     fail(

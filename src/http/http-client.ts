@@ -159,6 +159,13 @@ export class HttpClient {
       } catch (error) {
         this.#gate.release()
         if (signal.aborted) throw error
+        // Not the network: a request undici will never send (a header or path it refuses).
+        // Retried, each attempt leaks one of the pool's slots until a request never settles.
+        if (error instanceof undiciErrors.InvalidArgumentError)
+          throw new TerminalError(
+            'http_request_invalid',
+            `${label} cannot be sent: ${error.message}`,
+          )
         failures = await this.#backoffOrThrow(failures, label, describeNetworkError(error), signal)
         continue
       }

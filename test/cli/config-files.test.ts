@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -89,12 +89,58 @@ describe('config files load in any project', () => {
     expect(thrown.stderr).toBe(
       `thena-sync: ${join(dir, 'pipelines.config.ts')}: failed while loading (no config for you)\n`,
     )
+    writeFileSync(join(dir, 'pipelines.config.ts'), "throw { code: 42, why: 'no' }\n")
+    const thrownObject = await runCli(['run'], { cwd: dir })
+    expect(thrownObject.code).toBe(2)
+    expect(thrownObject.stderr).toBe(
+      `thena-sync: ${join(dir, 'pipelines.config.ts')}: failed while loading (threw {"code":42,"why":"no"})\n`,
+    )
     writeFileSync(join(dir, 'pipelines.config.ts'), 'export const pipelines = {}\n')
     const noDefault = await runCli(['run'], { cwd: dir })
     expect(noDefault.code).toBe(2)
     expect(noDefault.stderr).toContain(
       'expected `export default defineConfig({ pipelines: { ... } })`',
     )
+  })
+
+  it("a symlinked config imports packages from its real folder's node_modules", async () => {
+    const dir = tempDir()
+    const real = join(dir, 'shared-config')
+    mkdirSync(join(real, 'node_modules', 'batch-size'), { recursive: true })
+    writeFileSync(
+      join(real, 'node_modules', 'batch-size', 'package.json'),
+      '{ "name": "batch-size", "main": "index.js" }',
+    )
+    writeFileSync(join(real, 'node_modules', 'batch-size', 'index.js'), 'module.exports = 7\n')
+    writeFileSync(
+      join(real, 'pipelines.config.ts'),
+      `import { defineConfig } from ${JSON.stringify(INDEX)}\n` +
+        "import pages from 'batch-size'\n" +
+        "export default defineConfig({ pipelines: { thena: { token: 'x', batchPages: pages, destination: 'duckdb:./linked.duckdb' } } })\n",
+    )
+    const project = join(dir, 'project')
+    mkdirSync(project)
+    symlinkSync(join(real, 'pipelines.config.ts'), join(project, 'pipelines.config.ts'))
+    const res = await runCli(['status'], { cwd: project })
+    expect(res.stderr).toContain('no warehouse at duckdb:./linked.duckdb yet')
+    expect(res.code).toBe(4)
+    expect(readdirSync(project)).toEqual(['pipelines.config.ts'])
+    expect(readdirSync(real).sort()).toEqual(['node_modules', 'pipelines.config.ts'])
+  })
+
+  it('a config whose top-level await never settles is a config error, not a silent exit 13', async () => {
+    const dir = tempDir()
+    writeFileSync(
+      join(dir, 'pipelines.config.ts'),
+      `import { defineConfig } from ${JSON.stringify(INDEX)}\n` +
+        'await new Promise(() => undefined)\n' +
+        "export default defineConfig({ pipelines: { thena: { token: 'x' } } })\n",
+    )
+    const res = await runCli(['status'], { cwd: dir })
+    expect(res.stderr).toBe(
+      `thena-sync: ${join(dir, 'pipelines.config.ts')}: never finished loading (a top-level await that nothing settles)\n`,
+    )
+    expect(res.code).toBe(2)
   })
 
   it('a config in a CommonJS folder extends the source through a relative .ts import of `thena-sync`', async () => {
@@ -221,6 +267,13 @@ describe('a mistake is one line before any request', () => {
       'run',
       { MY_TOKEN: 'tok-with-newline\n' },
       'MY_TOKEN: contains a line break or another control character; copy the token again without it',
+    ],
+    [
+      'a token with a non-breaking hyphen (it exited 13 without a word)',
+      `{ pipelines: { thena: { token: env('MY_TOKEN'), baseUrl: env('THENA_BASE_URL') } } }`,
+      'run',
+      { MY_TOKEN: 'sim\u2011token' },
+      'MY_TOKEN: contains U+2011, which a token cannot hold (it is ASCII); copy the token again without it',
     ],
   ] as const) {
     it(`${what}: exit 2, no request`, async () => {

@@ -4,7 +4,7 @@
  * token refused by one endpoint mid-run exits 3 with what was committed before kept.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -121,6 +121,28 @@ describe('a reader that closes early (CLI)', () => {
       expect({ args, stderr }).toEqual({ args, stderr: '' })
       expect(code).toBe(0)
     }
+  })
+
+  it('`status --json > file` on a full disk: one line and exit 4, not a stack trace', async () => {
+    const s = await start()
+    const dir = tempDir()
+    const destination = `duckdb:${join(dir, 'thena.duckdb')}`
+    expect((await runPipeline(simulatorPipeline(s, {}, destination))).status).toBe('success')
+    const full = openSync('/dev/full', 'w')
+    const child = spawn(process.execPath, [BIN, 'status', '--json'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, THENA_DESTINATION: destination },
+      stdio: ['ignore', full, 'pipe'],
+    })
+    closeSync(full)
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += String(d)))
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    // A truncated report with exit 0 would pass for a whole one.
+    expect(stderr).toBe(
+      'thena-sync: cannot write to stdout (ENOSPC: no space left on device, write): the output is incomplete\n',
+    )
+    expect(code).toBe(4)
   })
 })
 

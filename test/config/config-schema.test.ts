@@ -174,6 +174,32 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'THENA_BASE_URL: expected an http(s) URL such as `https://bolt.thena.ai`, got `ftp://files.example.com`',
   ],
   [
+    // undici sends no userinfo: a proxy's user:password would be dropped without a word.
+    'a base URL with credentials, from the environment',
+    pipeline({ baseUrl: env('THENA_BASE_URL') }),
+    { THENA_BASE_URL: 'https://proxyuser:s3cret-pw@proxy.example.com/thena' },
+    'THENA_BASE_URL: expected a base URL without `user:password@`; they would not be sent (the token goes in the Authorization header)',
+  ],
+  [
+    'a dataset the destination keeps for itself',
+    pipeline({ dataset: 'information_schema' }),
+    {},
+    'pipelines.thena.dataset: `information_schema` is a system schema of DuckDB or Postgres; choose another name such as `thena`',
+  ],
+  [
+    'a dataset in the prefix Postgres reserves',
+    pipeline({ dataset: 'pg_temp' }),
+    {},
+    'pipelines.thena.dataset: `pg_temp` is a system schema of DuckDB or Postgres; choose another name such as `thena`',
+  ],
+  [
+    // Pasted from a document or a chat: undici refuses such a header value.
+    'a token with a zero-width space, from any variable',
+    pipeline({ token: env('MY_TOKEN') }),
+    { MY_TOKEN: 'sim-token\u200b' },
+    'MY_TOKEN: contains U+200B, which a token cannot hold (it is ASCII); copy the token again without it',
+  ],
+  [
     'a hand-written env reference',
     pipeline({ baseUrl: { kind: 'env' } }),
     {},
