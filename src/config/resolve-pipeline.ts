@@ -2,10 +2,10 @@ import { DuckDbDestination } from '../../destinations/duckdb/index.js'
 import { PostgresDestination } from '../../destinations/postgres/index.js'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
-import type { ResourceDefinition, SourceDefinition } from '../extract/define-source.js'
+import type { SourceDefinition } from '../extract/define-source.js'
 import type { HttpClientOptions } from '../http/http-client.js'
-import { paginatorSchema } from '../http/paginator.js'
-import type { ResolvedPaginator } from '../http/paginator.js'
+import { resolveResource } from '../source/resolve-resource.js'
+import type { ResolvedResource } from '../source/resolve-resource.js'
 import type { Destination } from '../load/destination.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
 import { validateDetailed } from 'node-cron'
@@ -13,17 +13,8 @@ import { validateConfig } from './config-schema.js'
 import { closestMatch } from './closest-match.js'
 import { env as envRef, isEnvRef } from './env.js'
 import { redactor } from '../redactor.js'
-import { EVOLVE } from '../normalize/schema-contract.js'
-import type { SchemaContract } from '../normalize/schema-contract.js'
 
-/** A resource with its paginator settled (defaults and overrides applied). */
-export interface ResolvedResource extends ResourceDefinition {
-  readonly resolvedPaginator: ResolvedPaginator
-  /** Days of recent records `run` re-reads (only with `createdAtField`). */
-  readonly lookbackDays: number
-  readonly backfillParams: { readonly from?: string; readonly to?: string }
-  readonly contract: SchemaContract
-}
+export type { ResolvedResource } from '../source/resolve-resource.js'
 
 /** A pipeline's schedule, settled. */
 export interface ResolvedSchedule {
@@ -46,7 +37,6 @@ export interface ResolvedPipeline {
   readonly reconcile: { readonly maxDeleteShare: number }
 }
 
-const DEFAULT_LOOKBACK_DAYS = 14
 const DEFAULT_MAX_DELETE_SHARE = 0.5
 const DEFAULT_BATCH_PAGES = 25
 
@@ -219,26 +209,11 @@ export function resolvePipeline(
   )
   const source = p.source ?? thenaSource
   const resources: ResolvedResource[] = []
-  for (const resource of source.resources) {
+  for (const [i, resource] of source.resources.entries()) {
     const override = p.resources?.[resource.name]
     if (override?.enabled === false) continue
-    const paginatorInput = override?.paginator ?? resource.paginator
-    const parsed = paginatorSchema.safeParse(paginatorInput)
-    if (!parsed.success) {
-      // The config's paginators were checked by the config schema: this one is the source's own.
-      const issue = parsed.error.issues[0]!
-      fail(
-        `source ${source.name}: resource ${resource.name}: paginator${issue.path.length ? `.${issue.path.join('.')}` : ''}`,
-        issue.message,
-      )
-    }
-    resources.push({
-      ...resource,
-      resolvedPaginator: parsed.data!,
-      lookbackDays: override?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
-      backfillParams: override?.backfillParams ?? {},
-      contract: { ...EVOLVE, ...p.contract, ...override?.contract },
-    })
+    const earlier = source.resources.slice(0, i)
+    resources.push(resolveResource(source.name, resource, override, p.contract, earlier))
   }
   return {
     name,

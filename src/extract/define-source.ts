@@ -1,7 +1,22 @@
 import type { z } from 'zod'
 import type { PaginatorConfig } from '../http/paginator.js'
 
-/** How a resource is kept fresh between runs. */
+/** A strategy by name, or with its settings (`{ type: 'updated_since', field, param }`). */
+export type IncrementalDeclaration =
+  | 'full_refresh'
+  | 'resume'
+  | 'page_lookback'
+  | {
+      readonly type: 'updated_since'
+      readonly field: string
+      readonly param: string
+      readonly format?: 'iso' | 'unix'
+      readonly lagSeconds?: number
+      readonly initial?: string
+    }
+  | { readonly type: string; readonly [setting: string]: unknown }
+
+/** How a resource is kept fresh between runs (older spelling of `incremental`). */
 export const SYNC_MODES = ['incremental', 'full'] as const
 export type SyncMode = (typeof SYNC_MODES)[number]
 
@@ -20,6 +35,26 @@ export interface DependentDefinition {
   readonly recordPath: readonly string[]
 }
 
+/** What one response holds: `list`, an array of records; `snapshot`, one object. */
+export const RESOURCE_KINDS = ['list', 'snapshot'] as const
+export type ResourceKind = (typeof RESOURCE_KINDS)[number]
+
+/**
+ * A resource read once per record of another (its parent): `/teams/{id}/members` for each
+ * team. Its rows carry the parent's key; it is re-read for the parents a run merged (changed
+ * or new), and for every parent by `reconcile`.
+ */
+export interface ParentDefinition {
+  /** The parent resource; declared before this one. */
+  readonly resource: string
+  /** Field of the parent record whose value fills the path. Default the parent's primary key. */
+  readonly field?: string
+  /** Placeholder in this resource's path, `{name}`. Default `id`. */
+  readonly placeholder?: string
+  /** Field added to each child record, holding the parent's value; e.g. `team_id`. */
+  readonly key: string
+}
+
 /** One API endpoint landing in one table (plus its child tables). */
 export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   /** Table name in the warehouse: snake_case. */
@@ -28,14 +63,23 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly path: string
   /** The zod contract of one record. */
   readonly schema: S
-  /** Where the record array sits in the response; `[]` for a bare array. */
-  readonly recordsPath: readonly string[]
-  /** Field that identifies a record. Default `id`. */
+  /** Where the records sit in the response: `['data', 'results']` or `'data.results'`; `[]` for a bare array. */
+  readonly recordsPath: readonly string[] | string
+  /** Field that identifies a record, e.g. `id` or `platform`. Snapshots: `snapshotKey`. */
   readonly primaryKey: string
-  /** How the endpoint pages. */
-  readonly paginator: PaginatorConfig
-  /** `incremental` resumes from the saved position; `full` re-reads everything each run. */
-  readonly sync: SyncMode
+  /** How the endpoint pages. Default the source client's paginator, else one request. */
+  readonly paginator?: PaginatorConfig
+  /**
+   * How the resource stays fresh, by strategy name: `full_refresh`, `resume`, `page_lookback`
+   * (needs `createdAtField`), or `{ type: 'updated_since', field, param }`; see
+   * src/source/incremental. Default: from `sync`, else `full_refresh`.
+   */
+  readonly incremental?: IncrementalDeclaration
+  /**
+   * Older spelling of `incremental`: `incremental` is `page_lookback` with a `createdAtField`,
+   * else `resume`; `full` is `full_refresh`. Default none.
+   */
+  readonly sync?: SyncMode
   /**
    * Field holding the record's creation time (ISO), for a list served oldest first. Enables
    * the lookback re-scan of `run` and the date range of `backfill`. Default none.
@@ -43,6 +87,21 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly createdAtField?: string
   /** Records this resource references and that must be fetched one by one when missing. */
   readonly dependents?: readonly DependentDefinition[]
+  /**
+   * `list` (default): the records path holds an array. `snapshot`: it holds one object, kept
+   * as one row per run, keyed by the run's start time in `snapshotKey`.
+   */
+  readonly kind?: ResourceKind
+  /** Snapshots: the field holding the run's start time (ISO), their key. Default `snapshot_at`. */
+  readonly snapshotKey?: string
+  /** Read once per record of a parent resource; default none. */
+  readonly parent?: ParentDefinition
+  /** HTTP method. Default `GET`; `POST` sends `body` (and a body cursor) as JSON. */
+  readonly method?: 'GET' | 'POST'
+  /** JSON body of a POST. Default `{}`. */
+  readonly body?: Readonly<Record<string, unknown>>
+  /** Query parameters sent with every request. Default none. */
+  readonly params?: Readonly<Record<string, string>>
 }
 
 /** A set of resources from one API. */

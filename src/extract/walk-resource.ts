@@ -1,40 +1,53 @@
+import type { ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError } from '../errors.js'
 import type { HttpClient, JsonResponse } from '../http/http-client.js'
-import { nextPosition, pageQuery, positionKey, valueAt } from '../http/paginator.js'
-import type { PagePosition, ResolvedPaginator } from '../http/paginator.js'
+import { valueAt } from '../http/paginator.js'
+import type { FetchedPage } from '../source/incremental/strategy.js'
+import { positionKey } from '../source/incremental/strategy.js'
+import type { PagePosition, Paginator } from '../source/paginators/paginator.js'
 
-/** One page of a resource, with where it was fetched from and where the next one is. */
-export interface FetchedPage {
-  readonly records: readonly unknown[]
-  /** The position this page was fetched at (undefined = the first page). */
-  readonly position: PagePosition | undefined
-  /** The position of the next page, or undefined when this was the last. */
-  readonly next: PagePosition | undefined
-  /** The response body as received. */
-  readonly text: string
-}
+export type { FetchedPage }
 
 /** What `walkResource` needs to know about the endpoint. */
 export interface WalkTarget {
   readonly path: string
   readonly recordsPath: readonly string[]
-  readonly paginator: ResolvedPaginator
+  readonly paginator: Paginator
   /** Extra query parameters sent with every page (e.g. date filters). */
   readonly query?: Readonly<Record<string, string>>
+  /** The records path holds one object (a snapshot), not an array. Default false. */
+  readonly single?: boolean
 }
 
+/** The endpoint of a resource, with a plan's extra parameters. */
+export const walkTargetOf = (
+  resource: Pick<
+    ResolvedResource,
+    'path' | 'recordsPath' | 'resolvedPaginator' | 'single' | 'params'
+  >,
+  query: Readonly<Record<string, string>> = {},
+): WalkTarget => ({
+  path: resource.path,
+  recordsPath: resource.recordsPath,
+  paginator: resource.resolvedPaginator,
+  query: { ...resource.params, ...query },
+  single: resource.single,
+})
+
 /** The records of a response, or undefined when they are not where the target says. */
-export const recordsOf = (target: WalkTarget, body: unknown): unknown =>
+export const recordsOf = (target: Pick<WalkTarget, 'recordsPath'>, body: unknown): unknown =>
   target.recordsPath.length === 0 ? body : valueAt(body, target.recordsPath)
 
 /** One page of `target` at `position`, as the API answers it. */
-export const fetchPageAt = (
+export function fetchPageAt(
   client: HttpClient,
   target: WalkTarget,
   position: PagePosition | undefined,
   signal?: AbortSignal,
-): Promise<JsonResponse> =>
-  client.get(target.path, { ...target.query, ...pageQuery(target.paginator, position) }, signal)
+): Promise<JsonResponse> {
+  const request = target.paginator.request(position)
+  return client.get(target.path, { ...target.query, ...request.query }, signal)
+}
 
 /**
  * Pages through an endpoint from `start` to the end, oldest first. The next page is requested
@@ -53,19 +66,21 @@ export async function* walkResource(
     const known = prefetched?.get(key)
     prefetched?.delete(key)
     const { body, text } = known ?? (await fetchPageAt(client, target, position, signal))
-    const records = recordsOf(target, body)
+    const found = recordsOf(target, body)
+    const single = target.single && typeof found === 'object' && !Array.isArray(found)
+    const records = single ? (found === null ? [] : [found]) : found
     if (!Array.isArray(records)) {
       const where =
         target.recordsPath.length === 0 ? 'the top level' : `\`${target.recordsPath.join('.')}\``
       throw new TerminalError(
         'unexpected_response',
-        `GET ${target.path}: expected an array of records at ${where}`,
+        `GET ${target.path}: expected ${target.single ? 'an object' : 'an array of records'} at ${where}`,
       )
     }
     return {
       records,
       position,
-      next: nextPosition(target.paginator, position, body, records.length),
+      next: target.paginator.next(position, { body, headers: {}, records: records.length }),
       text,
     }
   }
@@ -93,5 +108,36 @@ export async function* walkResource(
   } finally {
     // The caller may stop early: a prefetch still in flight must not become an unhandled rejection.
     pending.catch(() => undefined)
+  }
+}
+
+/**
+ * Where a walk that resumes at `start` must begin so that it skips nothing, for positions
+ * that shift when the source deletes records: the page at `start` is read, and while it does
+ * not `cover` what the last run committed (an empty page, or one that starts after it), the
+ * walk steps back a page. At most `keep` pages read on the way are kept in `pages` for the walk.
+ */
+export async function locateStart(
+  client: HttpClient,
+  target: WalkTarget,
+  start: PagePosition | undefined,
+  covers: ((records: readonly unknown[]) => boolean) | undefined,
+  pages: Map<string, JsonResponse>,
+  keep: number,
+  signal?: AbortSignal,
+): Promise<PagePosition | undefined> {
+  if (!target.paginator.positionsShift || !covers || start === undefined) return start
+  let position = start
+  for (;;) {
+    const key = positionKey(position)
+    const response = pages.get(key) ?? (await fetchPageAt(client, target, position, signal))
+    if (pages.size < keep) pages.set(key, response)
+    const records = recordsOf(target, response.body)
+    // A page that does not parse is the walk's to report.
+    if (!Array.isArray(records) || (records.length > 0 && covers(records))) return position
+    const previous = target.paginator.previous(position)
+    if (!previous) return position
+    if (previous.position === undefined) return undefined
+    position = previous.position
   }
 }

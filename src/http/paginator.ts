@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { TerminalError } from '../errors.js'
+import type { PagePosition as OpenPosition, Paginator } from '../source/paginators/paginator.js'
 
 const path = z.array(z.string())
 
@@ -143,4 +144,24 @@ export function nextPosition(
     return { cursor: next }
   }
   return undefined
+}
+
+/**
+ * Today's two paginators behind the open `Paginator` interface (until the registry of
+ * src/source/paginators replaces them).
+ */
+export function legacyPaginator(p: ResolvedPaginator): Paginator {
+  const traits = paginatorTraits(p)
+  return {
+    type: p.type,
+    positionsShift: traits.positionsShift,
+    request: (at) => ({ query: pageQuery(p, at as PagePosition | undefined) }),
+    next: (at, page) =>
+      nextPosition(p, at as PagePosition | undefined, page.body, page.records) as
+        OpenPosition | undefined,
+    previous: (at) =>
+      traits.previous(p, at as PagePosition | undefined) as
+        { position: OpenPosition | undefined } | undefined,
+    parsePosition: (stored) => stored as OpenPosition | undefined,
+  }
 }

@@ -7,10 +7,9 @@ export const STATE_VERSION = 1
  * What a resource remembers between runs, committed in the same transaction as the rows it
  * covers. The token or any other secret never goes in here.
  */
-const positionSchema = z.object({
-  cursor: z.string().nullish(),
-  page: z.number().int().optional(),
-})
+// Opaque to the engine: each paginator reads back its own (`{cursor}`, `{page}`, `{offset}`,
+// `{url}`); documents written by earlier versions hold `{cursor}` or `{page}` and still load.
+const positionSchema = z.record(z.string(), z.json())
 
 export const resourceStateSchema = z.object({
   version: z.literal(STATE_VERSION),
@@ -37,6 +36,8 @@ export const resourceStateSchema = z.object({
       }),
     )
     .optional(),
+  /** What the resource's incremental strategy keeps besides the position (`updated_since`: `{since, seen}`). */
+  incremental: z.record(z.string(), z.json()).optional(),
   /** When a `reconcile` last scanned this resource completely (ISO). */
   reconciledAt: z.string().optional(),
   /** Records loaded for this resource over all runs (repeats included). */

@@ -1,7 +1,8 @@
 import type { z } from 'zod'
 
 /** A JSON value, as a persisted position holds. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 /**
  * Where a walk stands: what to send for the next page. Opaque to the engine, owned by its
@@ -54,7 +55,9 @@ export interface Paginator {
    * The page before `at` (`{ position: undefined }` is the first page); undefined when `at`
    * is the first page or positions cannot go back.
    */
-  previous(at: PagePosition | undefined): { readonly position: PagePosition | undefined } | undefined
+  previous(
+    at: PagePosition | undefined,
+  ): { readonly position: PagePosition | undefined } | undefined
   /** Reads a stored position back; undefined when it is not one of this paginator's. */
   parsePosition(stored: unknown): PagePosition | undefined
 }

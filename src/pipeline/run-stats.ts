@@ -1,0 +1,200 @@
+import type { HttpStats } from '../http/http-client.js'
+import type { LoadRecord, LoadStatus } from '../load/destination.js'
+import type { Reject } from '../normalize/normalizer.js'
+import type { ThenaSyncError } from '../errors.js'
+
+/** Progress of a run, for the CLI's progress display and logs. */
+export interface ProgressEvent {
+  readonly resource: string
+  readonly pages: number
+  readonly records: number
+  /** Records on re-read pages that are unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
+  readonly done: boolean
+  /** Estimated seconds left (backfill, from the creation times seen so far). */
+  readonly etaSeconds?: number
+}
+
+/** What one resource did in a run. */
+export interface ResourceResult {
+  readonly resource: string
+  readonly pages: number
+  /** Records merged into the warehouse. */
+  readonly records: number
+  /** Records on re-read pages that are unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
+  readonly rejects: number
+}
+
+/** Outcome of a run. `runPipeline` throws only for config errors; everything else is here. */
+export interface RunResult {
+  readonly loadId: string
+  readonly pipeline: string
+  readonly status: Exclude<LoadStatus, 'running' | 'aborted'>
+  readonly resources: readonly ResourceResult[]
+  readonly records: number
+  /** Records re-read on pages unchanged since they were loaded, so not merged again. */
+  readonly unchanged: number
+  readonly rejects: number
+  readonly requests: number
+  readonly retries: number
+  readonly rateLimited: number
+  readonly seconds: number
+  /** Rows newly marked `_thena_deleted_at` (reconcile). */
+  readonly deleted?: number
+  /** The error of a failed run (its message never contains the token). */
+  readonly error?: ThenaSyncError
+}
+
+/**
+ * What one commit adds: records and rejects per resource (the resource walked, plus those its
+ * lookups filled), and the records it skipped as unchanged.
+ */
+export interface CommitCounts {
+  /** The resource whose batch this is; its pages and unchanged records are its own. */
+  readonly resource: string
+  readonly records: ReadonlyMap<string, number>
+  readonly rejects: ReadonlyMap<string, number>
+  readonly unchanged: number
+}
+
+/** `counts` once the destination refused `quarantined` (they became rejects). */
+export function withQuarantined(
+  counts: CommitCounts,
+  quarantined: readonly Reject[],
+): CommitCounts {
+  if (quarantined.length === 0) return counts
+  const records = new Map(counts.records)
+  const rejects = new Map(counts.rejects)
+  for (const r of quarantined) {
+    records.set(r.resource, (records.get(r.resource) ?? 0) - 1)
+    rejects.set(r.resource, (rejects.get(r.resource) ?? 0) + 1)
+  }
+  return { ...counts, records, rejects }
+}
+
+const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+
+type Tally = { -readonly [K in keyof ResourceResult]: ResourceResult[K] }
+
+/**
+ * The one counter set of a run. Only committed work is counted (a failed run's load row says
+ * what the warehouse holds); the progress events, the run result and the load row are all
+ * derived from it.
+ */
+export class RunStats {
+  readonly #started = new Date()
+  readonly #http: HttpStats
+  /** Per resource walked; lookups' records count in the totals only. */
+  readonly #tallies = new Map<string, Tally>()
+  /** Resources whose walk ended, in order: the run result lists these. */
+  readonly #finished: Tally[] = []
+  #records = 0
+  #rejects = 0
+  #unchanged = 0
+  #deleted = 0
+
+  constructor(
+    readonly loadId: string,
+    readonly pipeline: string,
+    readonly command: string,
+    http: HttpStats,
+  ) {
+    this.#http = http
+  }
+
+  /** When the run started. */
+  get startedAt(): Date {
+    return this.#started
+  }
+
+  /** A resource's walk ended (it appears in the run result from then on). */
+  finish(resource: string): void {
+    this.#finished.push(this.#tally(resource))
+  }
+
+  /** A committed batch of `pages` pages, with what it wrote. */
+  committed(counts: CommitCounts, pages: number): void {
+    this.#records += sum(counts.records)
+    this.#rejects += sum(counts.rejects)
+    this.#unchanged += counts.unchanged
+    const own = this.#tally(counts.resource)
+    own.pages = pages
+    own.records += counts.records.get(counts.resource) ?? 0
+    own.rejects += counts.rejects.get(counts.resource) ?? 0
+    own.unchanged += counts.unchanged
+  }
+
+  /** A reject written outside a batch (a page that never parsed). */
+  rejected(): void {
+    this.#rejects++
+  }
+
+  /** Rows a reconcile marked deleted. */
+  deleted(rows: number): void {
+    this.#deleted = rows
+  }
+
+  /** The progress event after a commit of `resource`. */
+  progress(resource: string, done: boolean, etaSeconds?: number): ProgressEvent {
+    const t = this.#tally(resource)
+    return {
+      resource,
+      pages: t.pages,
+      records: t.records,
+      unchanged: t.unchanged,
+      done,
+      ...(etaSeconds !== undefined && { etaSeconds }),
+    }
+  }
+
+  /** The run's load row; `pending` is what the commit that writes it also commits. */
+  load(status: LoadStatus, error?: string, pending?: CommitCounts): LoadRecord {
+    const s = this.#http
+    return {
+      loadId: this.loadId,
+      pipeline: this.pipeline,
+      command: this.command,
+      status,
+      startedAt: this.#started,
+      ...(status !== 'running' && { finishedAt: new Date() }),
+      records: this.#records + (pending ? sum(pending.records) : 0),
+      rejects: this.#rejects + (pending ? sum(pending.rejects) : 0),
+      requests: s.requests,
+      retries: s.retries,
+      rateLimited: s.rateLimited,
+      unchanged: this.#unchanged + (pending?.unchanged ?? 0),
+      ...(error !== undefined && { error }),
+    }
+  }
+
+  /** The run's outcome. */
+  result(status: RunResult['status'], error?: ThenaSyncError): RunResult {
+    const s = this.#http
+    return {
+      loadId: this.loadId,
+      pipeline: this.pipeline,
+      status,
+      resources: this.#finished.map((t) => ({ ...t })),
+      records: this.#records,
+      unchanged: this.#unchanged,
+      rejects: this.#rejects,
+      requests: s.requests,
+      retries: s.retries,
+      rateLimited: s.rateLimited,
+      seconds: (Date.now() - this.#started.getTime()) / 1000,
+      deleted: this.#deleted,
+      ...(error && { error }),
+    }
+  }
+
+  #tally(resource: string): Tally {
+    let t = this.#tallies.get(resource)
+    if (!t)
+      this.#tallies.set(
+        resource,
+        (t = { resource, pages: 0, records: 0, unchanged: 0, rejects: 0 }),
+      )
+    return t
+  }
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod'
+import { ConfigError } from '../errors.js'
+import type { ResourceDefinition } from '../extract/define-source.js'
+import { legacyPaginator, paginatorSchema } from '../http/paginator.js'
+import type { PaginatorConfig } from '../http/paginator.js'
+import { EVOLVE } from '../normalize/schema-contract.js'
+import type { SchemaContract } from '../normalize/schema-contract.js'
+import { resolveStrategy } from './incremental/index.js'
+import type { ResolvedStrategy } from './incremental/index.js'
+import type { Paginator } from './paginators/paginator.js'
+
+/** A resource with its settings settled (defaults and overrides applied). */
+export interface ResolvedResource extends ResourceDefinition {
+  readonly recordsPath: readonly string[]
+  readonly resolvedPaginator: Paginator
+  /** The incremental strategy that plans each run of the resource. */
+  readonly strategy: ResolvedStrategy
+  /** Days of recent records `run` re-reads (only with `createdAtField`). */
+  readonly lookbackDays: number
+  readonly backfillParams: { readonly from?: string; readonly to?: string }
+  readonly contract: SchemaContract
+  /** Whether a response holds one record (a snapshot) rather than an array. */
+  readonly single: boolean
+}
+
+/** What a pipeline's config overrides of a resource (see `ResourceConfig`). */
+export interface ResourceOverrides {
+  readonly paginator?: PaginatorConfig
+  readonly lookbackDays?: number
+  readonly backfillParams?: { readonly from?: string; readonly to?: string }
+  readonly contract?: Partial<SchemaContract>
+}
+
+const DEFAULT_LOOKBACK_DAYS = 14
+
+/** Lists with no paging declared: one request, but a cursor that shows up is followed. */
+const DEFAULT_PAGINATOR: PaginatorConfig = { type: 'cursor', limitParam: null }
+
+/** A JSON path as keys: `'data.results'` or `['data', 'results']`; `''` or `[]` is the top. */
+export const toJsonPath = (path: readonly string[] | string): readonly string[] =>
+  typeof path === 'string' ? (path === '' ? [] : path.split('.')) : path
+
+/**
+ * Settles one resource of a source: its paginator, strategy, records path, and what snapshots
+ * and child resources add to each record (the run's time, the parent's key) and so to the
+ * schema. `earlier` are the resources declared before it (a parent must be one of them).
+ */
+export function resolveResource(
+  source: string,
+  resource: ResourceDefinition,
+  overrides: ResourceOverrides | undefined,
+  pipelineContract: Partial<SchemaContract> | undefined,
+  earlier: readonly ResourceDefinition[],
+): ResolvedResource {
+  const at = `source ${source}: resource ${resource.name}`
+  const fail = (field: string, problem: string): never => {
+    throw new ConfigError(`${at}: ${field}: ${problem}`)
+  }
+  const parsed = paginatorSchema.safeParse(
+    overrides?.paginator ?? resource.paginator ?? DEFAULT_PAGINATOR,
+  )
+  if (!parsed.success) {
+    // The config's paginators were checked by the config schema: this one is the source's own.
+    const issue = parsed.error.issues[0]!
+    fail(`paginator${issue.path.length ? `.${issue.path.join('.')}` : ''}`, issue.message)
+  }
+  let schema = resource.schema
+  let primaryKey = resource.primaryKey
+  const extend = (field: string, type: z.ZodType, why: string) => {
+    if (!(schema instanceof z.ZodObject))
+      fail('schema', `${why} needs an object schema (z.object) to add \`${field}\` to`)
+    schema = (schema as z.ZodObject).extend({ [field]: type })
+  }
+  const kind = resource.kind ?? 'list'
+  if (kind === 'snapshot') {
+    primaryKey = resource.snapshotKey ?? 'snapshot_at'
+    extend(primaryKey, z.string(), 'a snapshot')
+  }
+  if (resource.parent) {
+    const parent = earlier.find((r) => r.name === resource.parent!.resource)
+    if (!parent)
+      fail(
+        'parent.resource',
+        `\`${resource.parent.resource}\` is not a resource declared before this one`,
+      )
+    const placeholder = `{${resource.parent.placeholder ?? 'id'}}`
+    if (!resource.path.includes(placeholder))
+      fail('path', `expected \`${placeholder}\` in \`${resource.path}\`, filled from each parent`)
+    extend(resource.parent.key, z.union([z.string(), z.number()]), 'a child resource')
+  }
+  const incremental =
+    resource.incremental ??
+    (resource.sync === 'incremental'
+      ? resource.createdAtField
+        ? 'page_lookback'
+        : 'resume'
+      : 'full_refresh')
+  if (resource.parent && incremental !== 'full_refresh')
+    fail('incremental', 'a child resource is re-read whole for each parent: use `full_refresh`')
+  return {
+    ...resource,
+    schema,
+    primaryKey,
+    recordsPath: toJsonPath(resource.recordsPath),
+    resolvedPaginator: legacyPaginator(parsed.data!),
+    strategy: resolveStrategy(incremental, `${at}: incremental`),
+    lookbackDays: overrides?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
+    backfillParams: overrides?.backfillParams ?? {},
+    contract: { ...EVOLVE, ...pipelineContract, ...overrides?.contract },
+    single: kind === 'snapshot',
+  }
+}

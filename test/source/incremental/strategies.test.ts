@@ -1,0 +1,368 @@
+/**
+ * The incremental strategies as units: where each starts, what it keeps of a page, and what it
+ * commits, for every mode and state that decides it.
+ */
+import { describe, expect, it } from 'vitest'
+import { legacyPaginator, paginatorSchema } from '../../../src/http/paginator.js'
+import { pageDigest } from '../../../src/normalize/normalization-fingerprint.js'
+import { resolveStrategy } from '../../../src/source/incremental/index.js'
+import type {
+  FetchedPage,
+  PlanContext,
+  PlannedResource,
+  RunMode,
+} from '../../../src/source/incremental/index.js'
+import type { PagePosition } from '../../../src/source/paginators/paginator.js'
+import type { ResourceState } from '../../../src/state/pipeline-state.js'
+
+const DAY = 86_400_000
+const NOW = Date.parse('2026-06-30T00:00:00Z')
+const iso = (daysAgo: number) => new Date(NOW - daysAgo * DAY).toISOString()
+
+const cursor = legacyPaginator(paginatorSchema.parse({ type: 'cursor' }))
+const pageNumbers = legacyPaginator(paginatorSchema.parse({ type: 'page', limit: 2 }))
+
+const resource = (over: Partial<PlannedResource> = {}): PlannedResource => ({
+  name: 'requests',
+  primaryKey: 'id',
+  paginator: cursor,
+  createdAtField: 'created_at',
+  lookbackDays: 14,
+  backfillParams: {},
+  fingerprint: () => 'fp',
+  ...over,
+})
+
+const ctx = (
+  mode: RunMode,
+  state?: ResourceState,
+  over: Partial<PlanContext> = {},
+): PlanContext => ({
+  mode,
+  state,
+  now: NOW,
+  ...over,
+})
+
+const record = (id: string, daysAgo: number, extra: Record<string, unknown> = {}) => ({
+  id,
+  created_at: iso(daysAgo),
+  ...extra,
+})
+
+const page = (
+  records: unknown[],
+  position?: PagePosition,
+  next?: PagePosition,
+  text = JSON.stringify(records),
+): FetchedPage => ({ records, position, next, text })
+
+const state = (over: Partial<ResourceState> = {}): ResourceState => ({
+  version: 1,
+  records: 10,
+  ...over,
+})
+
+const plan = (type: unknown, r: PlannedResource, c: PlanContext) =>
+  resolveStrategy(type, 'resources.requests.incremental').plan(r, c)
+
+describe('where each strategy starts', () => {
+  const saved = state({ position: { cursor: 'c9' } })
+  const window = state({
+    position: { cursor: 'c9' },
+    lookback: [
+      { position: { cursor: 'c7' }, lastCreatedAt: iso(10), digest: 'd7' },
+      { position: { cursor: 'c8' }, lastCreatedAt: iso(2), digest: 'd8' },
+    ],
+  })
+  const stale = state({
+    position: { cursor: 'c9' },
+    lookback: [{ position: { cursor: 'c1' }, lastCreatedAt: iso(40), digest: 'd1' }],
+  })
+  const cases: [string, unknown, RunMode, ResourceState | undefined, PagePosition | undefined][] = [
+    ['full_refresh ignores a saved position', 'full_refresh', 'run', saved, undefined],
+    ['resume: never loaded starts at the first page', 'resume', 'run', undefined, undefined],
+    ['resume: resumes at the committed position', 'resume', 'run', saved, { cursor: 'c9' }],
+    ['resume: reconcile walks from the start', 'resume', 'reconcile', saved, undefined],
+    [
+      'page_lookback: re-reads from the oldest page of the window',
+      'page_lookback',
+      'run',
+      window,
+      { cursor: 'c7' },
+    ],
+    [
+      'page_lookback: pages older than the window are forgotten',
+      'page_lookback',
+      'run',
+      stale,
+      { cursor: 'c9' },
+    ],
+    [
+      'page_lookback: reconcile walks from the start',
+      'page_lookback',
+      'reconcile',
+      window,
+      undefined,
+    ],
+    [
+      'created_range: backfill walks from the start',
+      'created_range',
+      'backfill',
+      window,
+      undefined,
+    ],
+    [
+      'updated_since: always from the first page',
+      { type: 'updated_since', field: 'updated_at', param: 'since' },
+      'run',
+      saved,
+      undefined,
+    ],
+  ]
+  it.each(cases)('%s', (_name, type, mode, s, start) => {
+    expect(plan(type, resource(), ctx(mode, s)).start).toEqual(start)
+  })
+
+  it('page_lookback with lookbackDays 0 resumes at the position (no window)', () => {
+    const p = plan('page_lookback', resource({ lookbackDays: 0 }), ctx('run', window))
+    expect(p.start).toEqual({ cursor: 'c9' })
+  })
+
+  it('page_lookback needs a created-at field', () => {
+    const { createdAtField: _, ...noField } = resource()
+    expect(() => plan('page_lookback', noField, ctx('run'))).toThrow(/needs `createdAtField`/)
+  })
+})
+
+describe('page digests (run only)', () => {
+  const unchangedText = '{"page":"seven"}'
+  const s = state({
+    position: { cursor: 'c9' },
+    lookback: [
+      {
+        position: { cursor: 'c7' },
+        lastCreatedAt: iso(10),
+        digest: pageDigest('fp', unchangedText),
+      },
+    ],
+  })
+
+  it('a page read back with its committed digest is not merged again; a changed one is', () => {
+    const p = plan('page_lookback', resource(), ctx('run', s))
+    const same = p.observe(
+      page([record('a', 10), record('b', 9)], { cursor: 'c7' }, { cursor: 'c8' }, unchangedText),
+    )
+    expect(same).toEqual({ records: [], unchanged: 2, stop: false })
+    const changed = p.observe(
+      page(
+        [record('a', 10), record('b', 9)],
+        { cursor: 'c7' },
+        { cursor: 'c8' },
+        '{"page":"changed"}',
+      ),
+    )
+    expect(changed.records).toHaveLength(2)
+    expect(changed.unchanged).toBe(0)
+  })
+
+  it('the window is remembered with fresh digests, pages before the cutoff are not', () => {
+    const p = plan('page_lookback', resource(), ctx('run'))
+    const old = page([record('a', 30), record('b', 20)], undefined, { cursor: 'c2' }, 'old')
+    const recent = page([record('c', 15), record('d', 3)], { cursor: 'c2' }, undefined, 'recent')
+    p.observe(old)
+    p.observe(recent)
+    const committed = p.checkpoint(recent, 4, true)!
+    expect(committed.lookback).toEqual([
+      { position: { cursor: 'c2' }, lastCreatedAt: iso(3), digest: pageDigest('fp', 'recent') },
+    ])
+    expect(committed.position).toEqual({ cursor: 'c2' })
+    expect(committed.records).toBe(4)
+    expect(committed.completedAt).toBeDefined()
+  })
+
+  it('reconcile merges every page, even one whose digest matches', () => {
+    const p = plan('page_lookback', resource(), ctx('reconcile', s))
+    const seen = p.observe(page([record('a', 10)], { cursor: 'c7' }, undefined, unchangedText))
+    expect(seen.records).toHaveLength(1)
+  })
+})
+
+describe('checkpoints', () => {
+  it('a cursor position is the next page (or the last page when the walk ended)', () => {
+    const p = plan('resume', resource(), ctx('run', state()))
+    const mid = page([record('a', 1)], { cursor: 'c1' }, { cursor: 'c2' })
+    p.observe(mid)
+    expect(p.checkpoint(mid, 1, false)).toMatchObject({ position: { cursor: 'c2' }, records: 11 })
+    const end = page([record('b', 1)], { cursor: 'c2' }, undefined)
+    p.observe(end)
+    const last = p.checkpoint(end, 1, true)!
+    expect(last).toMatchObject({ position: { cursor: 'c2' }, records: 12 })
+    expect(last.completedAt).toBe(last.updatedAt)
+  })
+
+  it('page numbers resume at the last page that held records, anchored to it', () => {
+    const r = resource({ paginator: pageNumbers })
+    const p = plan('resume', r, ctx('run', state()))
+    const full = page([record('a', 5), record('b', 4)], { page: 3 }, { page: 4 })
+    const empty = page([], { page: 4 }, undefined)
+    p.observe(full)
+    p.observe(empty)
+    expect(p.checkpoint(empty, 2, true)).toMatchObject({
+      position: { page: 3 },
+      anchor: { ids: ['a', 'b'], createdAt: iso(4) },
+    })
+  })
+
+  it('a resumed page-number walk checks that the saved page still covers the anchor', () => {
+    const r = resource({ paginator: pageNumbers })
+    const anchor = { ids: ['x', 'y'], createdAt: iso(4) }
+    const p = plan('resume', r, ctx('run', state({ position: { page: 3 }, anchor })))
+    expect(p.covers?.([record('y', 4)])).toBe(true)
+    expect(p.covers?.([record('q', 5)])).toBe(true) // created before the anchor's last record
+    expect(p.covers?.([record('z', 1)])).toBe(false) // deletions moved the page past it
+  })
+
+  it('full_refresh keeps no position; backfill writes no state at all', () => {
+    const full = plan('full_refresh', resource(), ctx('run', state()))
+    const p1 = page([record('a', 1)], undefined, undefined)
+    full.observe(p1)
+    expect(full.checkpoint(p1, 1, true)).not.toHaveProperty('position')
+    const backfill = plan('created_range', resource(), ctx('backfill', state()))
+    backfill.observe(p1)
+    expect(backfill.checkpoint(p1, 1, true)).toBeUndefined()
+  })
+})
+
+describe('created_range (backfill)', () => {
+  const range = { from: new Date(iso(20)), to: new Date(iso(10)) }
+
+  it.each([
+    ['before the range', 25, false, false],
+    ['at its start (inclusive)', 20, true, false],
+    ['inside', 15, true, false],
+    ['at its end (exclusive): the walk stops', 10, false, true],
+    ['past its end: the walk stops', 5, false, true],
+  ])('a record created %s', (_name, daysAgo, kept, stop) => {
+    const p = plan('created_range', resource(), ctx('backfill', undefined, { range }))
+    const seen = p.observe(page([record('a', daysAgo)]))
+    expect(seen.records.length === 1).toBe(kept)
+    expect(seen.stop).toBe(stop)
+  })
+
+  it('sends the range where the resource names parameters for it', () => {
+    const r = resource({ backfillParams: { from: 'created_after', to: 'created_before' } })
+    expect(plan('created_range', r, ctx('backfill', undefined, { range })).query).toEqual({
+      created_after: range.from.toISOString(),
+      created_before: range.to.toISOString(),
+    })
+    expect(plan('created_range', resource(), ctx('backfill', undefined, { range })).query).toEqual(
+      {},
+    )
+  })
+
+  it('forgets committed digests first: the rows they vouched for may be rewritten', () => {
+    const s = state({ lookback: [{ position: null, lastCreatedAt: iso(3), digest: 'd' }] })
+    const p = plan('created_range', resource(), ctx('backfill', s, { range }))
+    expect(p.before?.lookback).toEqual([{ position: null, lastCreatedAt: iso(3) }])
+    expect(
+      plan('created_range', resource(), ctx('backfill', state(), { range })).before,
+    ).toBeUndefined()
+  })
+
+  it('estimates the time left from how fast creation times advance', () => {
+    const p = plan('created_range', resource(), ctx('backfill', undefined, { range: {} }))
+    expect(p.eta()).toBeUndefined()
+    p.observe(page([record('a', 60), record('b', 50)]))
+    expect(p.eta()).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('updated_since', () => {
+  const decl = {
+    type: 'updated_since',
+    field: 'updated_at',
+    param: 'updated_after',
+    lagSeconds: 60,
+  }
+  const upd = (id: string, at: string) => ({ id, updated_at: at })
+
+  it('sends nothing on the first run, then the newest update committed minus the lag', () => {
+    const first = plan(decl, resource(), ctx('run'))
+    expect(first.query).toEqual({})
+    const p1 = page(
+      [upd('a', '2026-06-01T10:00:00Z'), upd('b', '2026-06-02T10:00:00Z')],
+      undefined,
+      { cursor: 'x' },
+    )
+    first.observe(p1)
+    // Mid-walk the filter does not move: a run stopped here re-reads from the same point.
+    const mid = first.checkpoint(p1, 2, false)!
+    expect(mid.incremental).toEqual({ seen: '2026-06-02T10:00:00.000Z' })
+    const p2 = page([upd('c', '2026-06-03T10:00:00Z')], { cursor: 'x' })
+    first.observe(p2)
+    const done = first.checkpoint(p2, 1, true)!
+    expect(done.incremental).toEqual({
+      since: '2026-06-03T10:00:00.000Z',
+      seen: '2026-06-03T10:00:00.000Z',
+    })
+    const next = plan(decl, resource(), ctx('run', done))
+    expect(next.query).toEqual({ updated_after: '2026-06-03T09:59:00.000Z' })
+    expect(next.start).toBeUndefined()
+  })
+
+  it.each([
+    [
+      'unix seconds',
+      { format: 'unix' },
+      { updated_after: String(Date.parse('2026-06-03T09:59:00Z') / 1000) },
+    ],
+    [
+      'an initial value on the first run',
+      { initial: '2026-01-01T00:00:00Z' },
+      { updated_after: '2025-12-31T23:59:00.000Z' },
+    ],
+  ])('%s', (_name, extra, query) => {
+    const s =
+      'initial' in extra ? undefined : state({ incremental: { since: '2026-06-03T10:00:00.000Z' } })
+    expect(plan({ ...decl, ...extra }, resource(), ctx('run', s)).query).toEqual(query)
+  })
+
+  it('reconcile sends no filter: it must see every record', () => {
+    const s = state({ incremental: { since: '2026-06-03T10:00:00.000Z' } })
+    expect(plan(decl, resource(), ctx('reconcile', s)).query).toEqual({})
+  })
+
+  it('reads epoch-second update times too', () => {
+    const p = plan(decl, resource(), ctx('run'))
+    const only = page([{ id: 'a', updated_at: 1780000000 }])
+    p.observe(only)
+    expect(p.checkpoint(only, 1, true)!.incremental).toMatchObject({
+      since: new Date(1780000000 * 1000).toISOString(),
+    })
+  })
+
+  it.each([
+    [{ type: 'updated_since', param: 'p' }, /incremental\.field: /],
+    [{ type: 'updated_since', field: 'f', param: 'p', format: 'ms' }, /incremental\.format: /],
+    [{ type: 'updated_since', field: 'f', param: 'p', lag: 5 }, /incremental: .*lag/],
+  ])('a bad declaration is one line naming the field: %j', (bad, message) => {
+    expect(() => resolveStrategy(bad, 'resources.requests.incremental')).toThrow(message)
+  })
+})
+
+describe('the strategy registry', () => {
+  it.each([
+    ['page_lookbak', /did you mean `page_lookback`/],
+    [{ type: 'nope' }, /expected one of `full_refresh`, `resume`, `page_lookback`/],
+    [42, /got 42/],
+  ])('refuses %j with one line', (bad, message) => {
+    expect(() => resolveStrategy(bad, 'resources.x.incremental')).toThrow(message)
+  })
+
+  it('a strategy without settings refuses one', () => {
+    expect(() => resolveStrategy({ type: 'resume', days: 3 }, 'resources.x.incremental')).toThrow(
+      'resources.x.incremental.days: is not a setting of this strategy (it takes none)',
+    )
+  })
+})
