@@ -46,6 +46,21 @@ export class Lookups {
     for (const dep of resource.dependents ?? []) await this.#knownKeys(dep.resource)
   }
 
+  /**
+   * The referenced records of a batch that are not loaded yet, fetched and normalized; the
+   * batch's own keys (`rows`) and theirs are known from then on.
+   */
+  async load(
+    resource: ResolvedResource,
+    records: readonly unknown[],
+    rows: NormalizedBatch,
+  ): Promise<NormalizedBatch[]> {
+    this.collect(resource, records)
+    const extra = await this.fetchMissing(resource)
+    for (const batch of [rows, ...extra]) this.remember(batch)
+    return extra
+  }
+
   /** Notes the references of records about to be loaded. */
   collect(resource: ResolvedResource, records: readonly unknown[]): void {
     const deps = resource.dependents ?? []

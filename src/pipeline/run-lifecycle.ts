@@ -158,6 +158,26 @@ export type ResourceFailure =
   | { readonly refused: ResumeRejectedError; readonly unreadable?: undefined }
   | { readonly unreadable: InvalidBodyError; readonly refused?: undefined }
 
+/**
+ * The resources whose walk failed without ending the run: a page that never parses, or a saved
+ * position the API refuses, stops its own resource only. Once the others loaded, the run
+ * fails with one error naming every resource to reset, else with the unreadable page.
+ */
+export class ResourceFailures {
+  readonly #refused: ResumeRejectedError[] = []
+  #unreadable: InvalidBodyError | undefined
+
+  add(failure: ResourceFailure): void {
+    if (failure.refused) this.#refused.push(failure.refused)
+    else this.#unreadable ??= failure.unreadable
+  }
+
+  throwIfAny(): void {
+    if (this.#refused.length > 0) throw ResumeRejectedError.combine(this.#refused)
+    if (this.#unreadable) throw this.#unreadable
+  }
+}
+
 /** A run that could not begin: its result, and a load row when the warehouse was there. */
 export interface RefusedRun {
   readonly result: RunResult

@@ -1,17 +1,17 @@
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
-import type { InvalidBodyError } from '../http/http-client.js'
 import { Lookups } from '../extract/lookups.js'
 import { ParentKeys } from '../extract/parent-keys.js'
 import { locateStart, walkResource, walkTargetOf } from '../extract/walk-resource.js'
 import type { WalkTarget } from '../extract/walk-resource.js'
 import { retryTransient } from '../load/commit-batch.js'
 import { Committer } from '../load/committer.js'
+import type { CommitRequest } from '../load/committer.js'
 import { normalizationFingerprint } from '../normalize/normalization-fingerprint.js'
 import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { resolveStrategy } from '../source/incremental/index.js'
 import type { FetchedPage, PlannedResource, ResourcePlan } from '../source/incremental/index.js'
-import { ResumeRejectedError, openRun } from './run-lifecycle.js'
+import { openRun, ResourceFailures } from './run-lifecycle.js'
 import type { OpenRun, RunOptions } from './run-lifecycle.js'
 import { reconcile, SeenKeys } from './reconcile.js'
 import { withQuarantined } from './run-stats.js'
@@ -38,8 +38,7 @@ export async function runPipeline(
   const seen = run.mode === 'reconcile' ? new SeenKeys() : undefined
   const lookups = lookupsOf(run, seen)
   const parents = new ParentKeys(pipeline.resources)
-  const refused: ResumeRejectedError[] = []
-  let unreadable: InvalidBodyError | undefined
+  const failures = new ResourceFailures()
   try {
     for (const resource of run.resources()) {
       if (stopped()) break
@@ -53,42 +52,20 @@ export async function runPipeline(
         await lookups.prepare(resource)
         for await (const batch of batches(run, resource, plan, walked, parents)) {
           const rows = normalizeAll(normalizer, batch.records) // normalize
-          lookups.collect(resource, batch.records)
+          const extra = await lookups.load(resource, batch.records, rows) // referenced records
           parents.collect(resource.name, batch.records)
-          const extra = await lookups.fetchMissing(resource) // referenced records
-          if (seen) seen.addBatch(resource.name, rows)
-          for (const b of [rows, ...extra]) lookups.remember(b)
-          const counts = countsOf(resource.name, [rows, ...extra], batch.unchanged)
-          const state = plan.checkpoint(batch.page, rows.rootIds.length, batch.last)
-          const eta = plan.eta()
-          const at = walked.pages
-          await committer.commit({
-            resource: resource.name, // load + state + load row, one transaction
-            batches: [rows, ...extra],
-            state,
-            load: (q) => run.stats.load('running', undefined, withQuarantined(counts, q)),
-            onCommitted: (q) => {
-              if (state) run.states.set(resource.name, state)
-              run.stats.committed(withQuarantined(counts, q), at)
-              options.onProgress?.(run.stats.progress(resource.name, batch.last, eta))
-            },
-          })
+          seen?.addBatch(resource.name, rows)
+          await committer.commit(commitOf(run, resource, plan, batch, [rows, ...extra], walked)) // load
           if (stopped() || batch.last) break
         }
         await committer.drain()
         run.stats.finish(resource.name)
       } catch (error) {
         await committer.settle() // the commit in flight settles before the connection is reused
-        const failure = await run.resourceFailed(resource, error, plan.start, walked.pages)
-        if (failure.refused) refused.push(failure.refused)
-        else unreadable ??= failure.unreadable
+        failures.add(await run.resourceFailed(resource, error, plan.start, walked.pages))
       }
     }
-    // A page that never parses, or a saved position the API refuses, stops its own resource
-    // only: the others still load, then the run reports the failure and a reconcile deletes
-    // nothing. One error names every resource to reset.
-    if (refused.length > 0) throw ResumeRejectedError.combine(refused)
-    if (unreadable) throw unreadable
+    failures.throwIfAny() // after the other resources loaded; a reconcile then deletes nothing
     if (seen && !stopped()) run.stats.deleted(await reconcile(reconcileRun(run), seen))
     return await run.finish(stopped() ? 'interrupted' : 'success')
   } catch (error) {
@@ -178,6 +155,33 @@ async function* batches(
       unchanged = 0
       if (last) return
     }
+  }
+}
+
+/** The commit of a batch: its rows, the resource's state as of its last page, the load row. */
+function commitOf(
+  run: OpenRun,
+  resource: ResolvedResource,
+  plan: ResourcePlan,
+  batch: PageBatch,
+  rows: readonly NormalizedBatch[],
+  walked: { readonly pages: number },
+): CommitRequest {
+  const counts = countsOf(resource.name, rows, batch.unchanged)
+  const state = plan.checkpoint(batch.page, rows[0]!.rootIds.length, batch.last)
+  const eta = plan.eta()
+  const pages = walked.pages
+  return {
+    resource: resource.name,
+    batches: rows,
+    state,
+    load: (quarantined) =>
+      run.stats.load('running', undefined, withQuarantined(counts, quarantined)),
+    onCommitted: (quarantined) => {
+      if (state) run.states.set(resource.name, state)
+      run.stats.committed(withQuarantined(counts, quarantined), pages)
+      run.options.onProgress?.(run.stats.progress(resource.name, batch.last, eta))
+    },
   }
 }
 
