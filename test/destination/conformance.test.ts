@@ -4,7 +4,7 @@
  * together. A new destination is done when it passes this file.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
+import { destinationFromUrl } from '../../src/load/destination-registry.js'
 import type { Destination, DestinationSession, LoadRecord } from '../../src/load/destination.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import type { Row, TableSchema } from '../../src/normalize/table-schema.js'
