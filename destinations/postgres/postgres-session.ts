@@ -45,11 +45,7 @@ import type { ResourceState } from '../../src/state/pipeline-state.js'
 import { POSTGRES_CAPABILITIES } from './postgres-destination.js'
 import { copyTextChunks } from './postgres-values.js'
 
-const {
-  escapeIdentifier,
-  typeNames,
-  maxIdentifierLength: MAX_IDENTIFIER,
-} = POSTGRES_CAPABILITIES
+const { escapeIdentifier, typeNames, maxIdentifierLength: MAX_IDENTIFIER } = POSTGRES_CAPABILITIES
 const columnType = (column: ColumnSchema) => sql.raw(typeNames[column.type])
 
 /**

@@ -18,8 +18,7 @@ const RECENT_LOADS = 5
 /** Schema changes `status` lists. */
 const RECENT_SCHEMA_CHANGES = 10
 
-const when = (date: Date | null | undefined): string | null =>
-  date ? timestampText(date) : null
+const when = (date: Date | null | undefined): string | null => (date ? timestampText(date) : null)
 
 /** A load as `status` prints it: the `_thena_loads` columns it shows, in their order. */
 function loadLine(load: StoredLoad, stale: boolean): Record<string, unknown> {

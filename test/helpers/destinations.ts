@@ -85,6 +85,7 @@ export const epochMs = (value: unknown): number | null =>
  */
 export function dumpWarehouse(pipeline: ResolvedPipeline): string {
   const kind = ALL_KINDS.find((k) => k.name === pipeline.destination.name)
-  if (!kind) throw new Error(`dumpWarehouse: no test kind for destination ${pipeline.destination.name}`)
+  if (!kind)
+    throw new Error(`dumpWarehouse: no test kind for destination ${pipeline.destination.name}`)
   return kind.dump(pipeline)
 }
