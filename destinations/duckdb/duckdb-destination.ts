@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { TerminalError, TransientError } from '../../src/errors.js'
+import { escapeSqlIdentifier } from '../../src/load/destination.js'
 import type {
   ConnectOptions,
   Destination,
@@ -15,7 +16,7 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   // DuckDB has no practical limit; names stay readable up to this and are hashed beyond it.
   maxIdentifierLength: 120,
   typeNames: DUCKDB_TYPE_NAMES,
-  transactionalDdl: true,
+  escapeIdentifier: escapeSqlIdentifier,
 }
 
 /**

@@ -14,6 +14,10 @@ import type {
   DestinationTransaction,
   LoadRecord,
   QueryResult,
+  SchemaChangeSummary,
+  SchemaHistoryEntry,
+  StoredLoad,
+  TableCount,
 } from '../../src/load/destination.js'
 import type { Reject } from '../../src/normalize/normalizer.js'
 import type {
@@ -26,16 +30,19 @@ import {
   LOADS_TABLE,
   REJECTS_TABLE,
   SCHEMA_HISTORY_TABLE,
+  STATE_TABLE,
   SYSTEM_TABLES,
   historyRows,
   loadRow,
   rejectRows,
+  sqlSystemReads,
   tablesFromHistory,
 } from '../../src/load/system-tables.js'
+import type { SystemReads } from '../../src/load/system-tables.js'
 import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
 import { DUCKDB_CATALOG } from './duckdb-config.js'
-import { DUCKDB_TYPE_NAMES } from './duckdb-type-mapper.js'
+import { DUCKDB_CAPABILITIES } from './duckdb-destination.js'
 import { toDuckDbValue } from './duckdb-values.js'
 
 const CHUNK_ROWS = 2048
@@ -53,7 +60,7 @@ function keyList(keys: readonly string[]): { sql: string; value: DuckDBValue } {
     : { sql: 'unnest(string_split(?, chr(31)))', value: keys.join(KEY_SEPARATOR) }
 }
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
+const { escapeIdentifier, typeNames } = DUCKDB_CAPABILITIES
 
 /** One open DuckDB file. All writes go through `transaction()`. */
 export class DuckDbSession implements DestinationSession {
@@ -64,6 +71,7 @@ export class DuckDbSession implements DestinationSession {
   readonly #layouts = new Map<string, readonly string[]>()
 
   readonly #onClose: () => void
+  readonly #reads: SystemReads
 
   constructor(
     instance: DuckDBInstance,
@@ -75,10 +83,15 @@ export class DuckDbSession implements DestinationSession {
     this.#instance = instance
     this.#conn = conn
     this.#schema = schema
+    this.#reads = sqlSystemReads(
+      (sql, params) => this.#rows(sql, params as DuckDBValue[] | undefined),
+      { table: (name) => this.#t(name), ident: escapeIdentifier },
+      schema,
+    )
   }
 
   #t(name: string): string {
-    return `${quoteIdent(this.#schema)}.${quoteIdent(name)}`
+    return `${escapeIdentifier(this.#schema)}.${escapeIdentifier(name)}`
   }
 
   async #run(sql: string, params?: DuckDBValue[]): Promise<void> {
@@ -101,11 +114,11 @@ export class DuckDbSession implements DestinationSession {
   }
 
   async prepare(): Promise<void> {
-    await this.#run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`)
+    await this.#run(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(this.#schema)}`)
     // No key constraints: DuckDB checks them eagerly, so a delete and re-insert of the same key
     // in one transaction would fail (see docs/decisions.md).
     for (const table of SYSTEM_TABLES) {
-      const columns = table.columns.map((c) => `${quoteIdent(c.name)} ${DUCKDB_TYPE_NAMES[c.type]}`)
+      const columns = table.columns.map((c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`)
       await this.#run(`CREATE TABLE IF NOT EXISTS ${this.#t(table.name)} (${columns.join(', ')})`)
       // Files from an older version get the columns added since (always at the end).
       for (const column of columns)
@@ -125,7 +138,7 @@ export class DuckDbSession implements DestinationSession {
 
   async readState(pipeline: string): Promise<Map<string, ResourceState>> {
     const rows = await this.#rows(
-      `SELECT resource, state FROM ${this.#t('_thena_state')} WHERE pipeline = ?`,
+      `SELECT resource, state FROM ${this.#t(STATE_TABLE.name)} WHERE pipeline = ?`,
       [pipeline],
     )
     const out = new Map<string, ResourceState>()
@@ -134,6 +147,30 @@ export class DuckDbSession implements DestinationSession {
       if (state) out.set(row.resource as string, state)
     }
     return out
+  }
+
+  readKeys(table: TableSchema): Promise<Set<string>> {
+    return this.#reads.readKeys(table)
+  }
+
+  readLoads(pipeline: string, limit: number): Promise<StoredLoad[]> {
+    return this.#reads.readLoads(pipeline, limit)
+  }
+
+  countRows(table: TableSchema): Promise<TableCount> {
+    return this.#reads.countRows(table)
+  }
+
+  countOpenRejects(pipeline: string, resources: readonly string[]): Promise<Map<string, number>> {
+    return this.#reads.countOpenRejects(pipeline, resources)
+  }
+
+  readSchemaHistory(resource?: string): Promise<SchemaHistoryEntry[]> {
+    return this.#reads.readSchemaHistory(resource)
+  }
+
+  readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]> {
+    return this.#reads.readSchemaChanges(limit)
   }
 
   async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
@@ -286,14 +323,14 @@ export class DuckDbSession implements DestinationSession {
       for (const change of changes) {
         if (change.kind === 'create_table') {
           const columns = change.table.columns.map(
-            (c) => `${quoteIdent(c.name)} ${DUCKDB_TYPE_NAMES[c.type]}`,
+            (c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`,
           )
           await this.#run(
             `CREATE TABLE IF NOT EXISTS ${this.#t(change.table.name)} (${columns.join(', ')})`,
           )
         } else {
           await this.#run(
-            `ALTER TABLE ${this.#t(change.table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(change.column.name)} ${DUCKDB_TYPE_NAMES[change.column.type]}`,
+            `ALTER TABLE ${this.#t(change.table)} ADD COLUMN IF NOT EXISTS ${escapeIdentifier(change.column.name)} ${typeNames[change.column.type]}`,
           )
         }
       }
@@ -304,7 +341,7 @@ export class DuckDbSession implements DestinationSession {
       if (rows.length === 0) return
       const ids = keyList(rows.map((r) => String(r[table.primaryKey])))
       await this.#run(
-        `DELETE FROM ${this.#t(table.name)} WHERE ${quoteIdent(table.primaryKey)} IN (SELECT ${ids.sql})`,
+        `DELETE FROM ${this.#t(table.name)} WHERE ${escapeIdentifier(table.primaryKey)} IN (SELECT ${ids.sql})`,
         [ids.value],
       )
       await this.#appendRows(table, rows)
@@ -332,10 +369,10 @@ export class DuckDbSession implements DestinationSession {
       loadId: string,
     ) => {
       await this.#run(
-        `DELETE FROM ${this.#t('_thena_state')} WHERE pipeline = ? AND resource = ?`,
+        `DELETE FROM ${this.#t(STATE_TABLE.name)} WHERE pipeline = ? AND resource = ?`,
         [pipeline, resource],
       )
-      await this.#run(`INSERT INTO ${this.#t('_thena_state')} VALUES (?, ?, ?::JSON, ?, now())`, [
+      await this.#run(`INSERT INTO ${this.#t(STATE_TABLE.name)} VALUES (?, ?, ?::JSON, ?, now())`, [
         pipeline,
         resource,
         jsonText(state),
@@ -345,7 +382,7 @@ export class DuckDbSession implements DestinationSession {
 
     clearState: async (pipeline: string, resource: string) => {
       await this.#run(
-        `DELETE FROM ${this.#t('_thena_state')} WHERE pipeline = ? AND resource = ?`,
+        `DELETE FROM ${this.#t(STATE_TABLE.name)} WHERE pipeline = ? AND resource = ?`,
         [pipeline, resource],
       )
     },
@@ -382,7 +419,7 @@ export class DuckDbSession implements DestinationSession {
     },
 
     markDeleted: async (table: TableSchema, liveIds: readonly string[], at: Date) => {
-      const key = quoteIdent(table.primaryKey)
+      const key = escapeIdentifier(table.primaryKey)
       const ids = keyList(liveIds)
       try {
         const result = await this.#conn.run(
@@ -405,7 +442,7 @@ export class DuckDbSession implements DestinationSession {
 
     abortStaleLoads: async (pipeline: string, exceptLoadId: string) => {
       await this.#run(
-        `UPDATE ${this.#t('_thena_loads')} SET status = 'aborted' WHERE pipeline = ? AND status = 'running' AND load_id <> ?`,
+        `UPDATE ${this.#t(LOADS_TABLE.name)} SET status = 'aborted' WHERE pipeline = ? AND status = 'running' AND load_id <> ?`,
         [pipeline, exceptLoadId],
       )
     },

@@ -1,10 +1,12 @@
 import { TerminalError } from '../../src/errors.js'
+import { escapeSqlIdentifier } from '../../src/load/destination.js'
 import type {
   ConnectOptions,
   Destination,
   DestinationCapabilities,
   DestinationSession,
 } from '../../src/load/destination.js'
+import { LOADS_TABLE } from '../../src/load/system-tables.js'
 import type { PostgresConfig } from './postgres-config.js'
 import type * as SessionModuleNamespace from './postgres-session.js'
 import { POSTGRES_TYPE_NAMES } from './postgres-type-mapper.js'
@@ -13,7 +15,7 @@ export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
   // NAMEDATALEN - 1: Postgres silently truncates longer names, so they are shortened first.
   maxIdentifierLength: 63,
   typeNames: POSTGRES_TYPE_NAMES,
-  transactionalDdl: true,
+  escapeIdentifier: escapeSqlIdentifier,
 }
 
 /** A Postgres database; everything lands in one schema. Selected by a `postgres://` URL. */
@@ -64,7 +66,7 @@ export class PostgresDestination implements Destination {
     if (readOnly) {
       const { rows } = await client.query<{ found: string | null }>(
         'SELECT to_regclass($1) AS found',
-        [`"${this.#config.schema.replace(/"/g, '""')}"._thena_loads`],
+        [`${this.capabilities.escapeIdentifier(this.#config.schema)}.${LOADS_TABLE.name}`],
       )
       if (rows[0]?.found == null) {
         await client.end()

@@ -14,6 +14,10 @@ import type {
   DestinationTransaction,
   LoadRecord,
   QueryResult,
+  SchemaChangeSummary,
+  SchemaHistoryEntry,
+  StoredLoad,
+  TableCount,
 } from '../../src/load/destination.js'
 import {
   LOADS_TABLE,
@@ -24,9 +28,10 @@ import {
   historyRows,
   loadRow,
   rejectRows,
+  sqlSystemReads,
   tablesFromHistory,
 } from '../../src/load/system-tables.js'
-import type { SystemTable } from '../../src/load/system-tables.js'
+import type { SystemReads, SystemTable } from '../../src/load/system-tables.js'
 import { shortenIdentifier } from '../../src/normalize/naming.js'
 import type { Reject } from '../../src/normalize/normalizer.js'
 import type {
@@ -37,12 +42,11 @@ import type {
 } from '../../src/normalize/table-schema.js'
 import { parseResourceState } from '../../src/state/pipeline-state.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
-import { POSTGRES_TYPE_NAMES } from './postgres-type-mapper.js'
+import { POSTGRES_CAPABILITIES } from './postgres-destination.js'
 import { copyTextChunks } from './postgres-values.js'
 
-const MAX_IDENTIFIER = 63
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`
-const columnType = (column: ColumnSchema) => sql.raw(POSTGRES_TYPE_NAMES[column.type])
+const { escapeIdentifier, typeNames, maxIdentifierLength: MAX_IDENTIFIER } = POSTGRES_CAPABILITIES
+const columnType = (column: ColumnSchema) => sql.raw(typeNames[column.type])
 
 /**
  * Kysely builds the metadata and DDL statements; all of them run on the session's one
@@ -219,6 +223,7 @@ export class PostgresSession implements DestinationSession {
   #closed = false
   /** The connection that ends lock waits after a stop (see `#cancelLockWaits`). */
   #canceller: pg.Client | undefined
+  readonly #reads: SystemReads
 
   constructor(
     client: pg.Client,
@@ -239,10 +244,20 @@ export class PostgresSession implements DestinationSession {
       dialect: new PostgresDialect({ pool: singleClientPool(() => this.#client) }),
     })
     this.#db = this.#root.withSchema(schema)
+    this.#reads = sqlSystemReads(
+      async (text, params) =>
+        (
+          await this.#guard('read system tables', () =>
+            this.#client.query<Record<string, unknown>>(text, params ? [...params] : undefined),
+          )
+        ).rows,
+      { table: (name) => this.#t(name), ident: escapeIdentifier },
+      schema,
+    )
   }
 
   #t(name: string): string {
-    return `${quoteIdent(this.#schema)}.${quoteIdent(name)}`
+    return `${escapeIdentifier(this.#schema)}.${escapeIdentifier(name)}`
   }
 
   /** Replaces a connection the server dropped (restart, terminated backend) before using it. */
@@ -328,6 +343,30 @@ export class PostgresSession implements DestinationSession {
       if (state) out.set(row.resource as string, state)
     }
     return out
+  }
+
+  readKeys(table: TableSchema): Promise<Set<string>> {
+    return this.#reads.readKeys(table)
+  }
+
+  readLoads(pipeline: string, limit: number): Promise<StoredLoad[]> {
+    return this.#reads.readLoads(pipeline, limit)
+  }
+
+  countRows(table: TableSchema): Promise<TableCount> {
+    return this.#reads.countRows(table)
+  }
+
+  countOpenRejects(pipeline: string, resources: readonly string[]): Promise<Map<string, number>> {
+    return this.#reads.countOpenRejects(pipeline, resources)
+  }
+
+  readSchemaHistory(resource?: string): Promise<SchemaHistoryEntry[]> {
+    return this.#reads.readSchemaHistory(resource)
+  }
+
+  readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]> {
+    return this.#reads.readSchemaChanges(limit)
   }
 
   async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
@@ -477,7 +516,7 @@ export class PostgresSession implements DestinationSession {
     rows: readonly Row[],
   ): Promise<void> {
     if (rows.length === 0) return
-    const names = columns.map((c) => quoteIdent(c.name)).join(', ')
+    const names = columns.map((c) => escapeIdentifier(c.name)).join(', ')
     const stream = this.#client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN`))
     await pipeline(Readable.from(copyTextChunks(columns, rows)), stream)
   }
@@ -552,7 +591,7 @@ export class PostgresSession implements DestinationSession {
       let create = this.#root.schema.createTable(stage).temporary().onCommit('drop')
       for (const column of table.columns) create = create.addColumn(column.name, columnType(column))
       await create.execute()
-      await this.#copy(quoteIdent(stage), table.columns, rows)
+      await this.#copy(escapeIdentifier(stage), table.columns, rows)
       const names = table.columns.map((c) => c.name)
       const updates = Object.fromEntries(
         names
@@ -563,11 +602,11 @@ export class PostgresSession implements DestinationSession {
         .insertInto(table.name)
         .columns(names)
         .expression(
-          sql`SELECT ${sql.join(names.map((n) => sql.ref(n)))} FROM ${sql.raw(quoteIdent(stage))}`,
+          sql`SELECT ${sql.join(names.map((n) => sql.ref(n)))} FROM ${sql.raw(escapeIdentifier(stage))}`,
         )
         .onConflict((oc) => oc.column(table.primaryKey).doUpdateSet(updates))
         .execute()
-      await sql`DROP TABLE ${sql.raw(quoteIdent(stage))}`.execute(this.#db)
+      await sql`DROP TABLE ${sql.raw(escapeIdentifier(stage))}`.execute(this.#db)
     },
 
     replaceChildren: async (
@@ -673,17 +712,17 @@ export class PostgresSession implements DestinationSession {
         .addColumn('id', 'text')
         .execute()
       await this.#copy(
-        quoteIdent(live),
+        escapeIdentifier(live),
         [key],
         liveIds.map((id) => ({ id })),
       )
       const result =
         await sql`UPDATE ${sql.raw(this.#t(table.name))} AS t SET _thena_deleted_at = ${at}
         WHERE _thena_deleted_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM ${sql.raw(quoteIdent(live))} AS l WHERE l.id = t.${sql.ref(table.primaryKey)})`.execute(
+          AND NOT EXISTS (SELECT 1 FROM ${sql.raw(escapeIdentifier(live))} AS l WHERE l.id = t.${sql.ref(table.primaryKey)})`.execute(
           this.#db,
         )
-      await sql`DROP TABLE ${sql.raw(quoteIdent(live))}`.execute(this.#db)
+      await sql`DROP TABLE ${sql.raw(escapeIdentifier(live))}`.execute(this.#db)
       return Number(result.numAffectedRows ?? 0)
     },
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { ConfigError } from '../errors.js'
-import { SCHEMA_HISTORY_TABLE } from '../load/system-tables.js'
+import { timestampText } from '../load/system-tables.js'
 import { zodSource } from '../normalize/zod-source.js'
 import { selectPipeline } from './common.js'
 import type { PipelineFlags } from './common.js'
@@ -12,7 +12,18 @@ interface SchemaFlags extends PipelineFlags {
   readonly zod?: boolean
 }
 
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`
+/** The columns `schema --history` prints, in order. */
+const HISTORY_COLUMNS = [
+  'ordinal',
+  'event',
+  'table_name',
+  'column_name',
+  'column_type',
+  'source_path',
+  'variant_of',
+  'load_id',
+  'recorded_at',
+] as const
 
 /**
  * `thena-sync schema`: the warehouse's tables with each column's source path (the mapping from
@@ -42,14 +53,18 @@ export function schemaCommand(): Command {
           return
         }
         if (flags.history) {
-          const where = flags.resource
-            ? ` WHERE resource = '${flags.resource.replace(/'/g, "''")}'`
-            : ''
-          const history = await session.query(
-            `SELECT ordinal, event, table_name, column_name, column_type, source_path, variant_of, load_id, recorded_at
-             FROM ${q(pipeline.dataset)}.${SCHEMA_HISTORY_TABLE.name}${where} ORDER BY ordinal`,
-          )
-          console.log(formatRows(history, 'table'))
+          const rows = (await session.readSchemaHistory(flags.resource)).map((h) => ({
+            ordinal: h.ordinal,
+            event: h.event,
+            table_name: h.table,
+            column_name: h.column,
+            column_type: h.columnType,
+            source_path: JSON.stringify(h.sourcePath),
+            variant_of: h.variantOf,
+            load_id: h.loadId,
+            recorded_at: timestampText(h.recordedAt),
+          }))
+          console.log(formatRows({ columns: HISTORY_COLUMNS, rows }, 'table'))
           return
         }
         for (const table of tables) {

@@ -1,12 +1,10 @@
 import { Command } from 'commander'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
-import type { DestinationSession } from '../load/destination.js'
-import type { TableSchema } from '../normalize/table-schema.js'
+import type { DestinationSession, StoredLoad, TableCount } from '../load/destination.js'
+import { timestampText } from '../load/system-tables.js'
 import { selectPipeline } from './common.js'
 import type { PipelineFlags } from './common.js'
 import { formatRows } from './output.js'
-
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /**
  * A run's heartbeat moves at every commit; a run that still holds its lock but has not
@@ -14,69 +12,31 @@ const q = (name: string) => `"${name.replace(/"/g, '""')}"`
  */
 const STALE_HEARTBEAT_MS = 30 * 60_000
 
-const heartbeatAge = (value: unknown): number => {
-  const ms = Date.parse(
-    String(value)
-      .replace(' ', 'T')
-      .replace(/\+00(:00)?$/, 'Z'),
-  )
-  return Number.isNaN(ms) ? Infinity : Date.now() - ms
-}
+/** Runs `status` lists. */
+const RECENT_LOADS = 5
 
-/** Load counters: bigint columns, which the databases' clients hand back as strings. */
-const LOAD_COUNTERS = ['records', 'unchanged', 'rejects', 'requests', 'retries', 'rate_limited']
+/** Schema changes `status` lists. */
+const RECENT_SCHEMA_CHANGES = 10
 
-/** `row` with the named columns as numbers (NULL stays null). */
-const withNumbers = (row: Record<string, unknown>, columns: readonly string[]) => {
-  const out = { ...row }
-  for (const c of columns) if (out[c] != null) out[c] = Number(out[c])
-  return out
-}
+const when = (date: Date | null | undefined): string | null => (date ? timestampText(date) : null)
 
-/**
- * Open rejects per resource of the pipeline. A reject is open until its record is written by a
- * load that started after the last load that rejected it so (`last_load_id`): a record fixed
- * at the source closes its rejects, and a `discard_value` note seen again stays open. Rejects
- * of one record alike in reason and content count once (rows written before they were
- * deduplicated, by an older version). A warehouse not yet migrated counts every row.
- */
-async function openRejects(
-  session: DestinationSession,
-  resolved: ResolvedPipeline,
-  tables: readonly TableSchema[],
-): Promise<Map<string, number>> {
-  const { dataset } = resolved
-  const t = (name: string) => `${q(dataset)}.${q(name)}`
-  const text = (value: string) => `'${value.replace(/'/g, "''")}'`
-  const columns = (
-    await session.query(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = ${text(dataset)} AND table_name = '_thena_rejects'`,
-    )
-  ).rows.map((r) => r.column_name)
-  const out = new Map<string, number>()
-  if (!columns.includes('last_load_id') || !columns.includes('pipeline')) {
-    const { rows } = await session.query(
-      `SELECT resource, count(*) AS n FROM ${t('_thena_rejects')} GROUP BY resource`,
-    )
-    for (const r of rows) out.set(String(r.resource), Number(r.n))
-    return out
+/** A load as `status` prints it: the `_thena_loads` columns it shows, in their order. */
+function loadLine(load: StoredLoad, stale: boolean): Record<string, unknown> {
+  return {
+    load_id: load.loadId,
+    command: load.command,
+    status: stale ? 'stale' : load.status,
+    started_at: when(load.startedAt),
+    finished_at: when(load.finishedAt),
+    heartbeat_at: when(load.heartbeatAt),
+    records: load.records,
+    unchanged: load.unchanged,
+    rejects: load.rejects,
+    requests: load.requests,
+    retries: load.retries,
+    rate_limited: load.rateLimited,
+    error: load.error ?? null,
   }
-  for (const resource of resolved.resources) {
-    const root = tables.find((table) => table.resource === resource.name && !table.parent)
-    const fixed = root
-      ? `AND NOT EXISTS (SELECT 1 FROM ${t(root.name)} AS r JOIN ${t('_thena_loads')} AS lr ON lr.load_id = r._thena_load_id
-           WHERE CAST(r.${q(root.primaryKey)} AS TEXT) = j.record_id AND lr.started_at > lj.started_at)`
-      : ''
-    const { rows } = await session.query(
-      `SELECT count(*) AS n FROM (
-         SELECT DISTINCT j.record_id, j.reason, j.raw_json
-         FROM ${t('_thena_rejects')} AS j LEFT JOIN ${t('_thena_loads')} AS lj ON lj.load_id = j.last_load_id
-         WHERE j.pipeline = ${text(resolved.name)} AND j.resource = ${text(resource.name)} ${fixed}
-       ) AS open_rejects`,
-    )
-    out.set(resource.name, Number(rows[0]?.n ?? 0))
-  }
-  return out
 }
 
 /** Everything `status` shows, as `--json` prints it. */
@@ -93,51 +53,34 @@ async function collect(
   session: DestinationSession,
   resolved: ResolvedPipeline,
 ): Promise<StatusReport> {
-  const { name: pipeline, dataset } = resolved
+  const { name: pipeline } = resolved
   const destination = resolved.destination.description
-  const recent = (
-    await session.query(
-      `SELECT load_id, command, status, started_at, finished_at, heartbeat_at, records, unchanged, rejects, requests, retries, rate_limited, error
-       FROM ${q(dataset)}._thena_loads WHERE pipeline = '${pipeline.replace(/'/g, "''")}' ORDER BY started_at DESC LIMIT 5`,
-    )
-  ).rows
+  const recent = await session.readLoads(pipeline, RECENT_LOADS)
   // A `running` row whose process is gone (killed, crashed) stays until the next run marks it
   // aborted: shown as `stale`, so that status never reports a dead run as running.
   const live = recent.some((l) => l.status === 'running')
     ? await session.isLockHeld(pipeline)
     : false
+  const now = Date.now()
   const loads = recent.map((l) =>
-    withNumbers(
-      l.status === 'running' && (!live || heartbeatAge(l.heartbeat_at) > STALE_HEARTBEAT_MS)
-        ? { ...l, status: 'stale' }
-        : l,
-      LOAD_COUNTERS,
+    loadLine(
+      l,
+      l.status === 'running' &&
+        (!live || now - (l.heartbeatAt?.getTime() ?? -Infinity) > STALE_HEARTBEAT_MS),
     ),
   )
-  const schemas = await session.readTables()
-  const tables = schemas.map((t) => t.name)
-  const counts = []
-  for (const table of tables) {
-    const { rows } = await session.query(`SELECT count(*) AS n FROM ${q(dataset)}.${q(table)}`)
-    counts.push({ table, rows: Number(rows[0]?.n ?? 0) })
-  }
+  const counts = new Map<string, TableCount>()
+  for (const table of await session.readTables())
+    counts.set(table.name, await session.countRows(table))
   const states = await session.readState(pipeline)
-  const known = new Set(tables)
-  const rejects = await openRejects(session, resolved, schemas)
+  const rejects = await session.countOpenRejects(
+    pipeline,
+    resolved.resources.map((r) => r.name),
+  )
   const resources = []
   for (const r of resolved.resources) {
     const s = states.get(r.name)
-    let rows = 0
-    let softDeleted = 0
-    if (known.has(r.name)) {
-      const [counts] = (
-        await session.query(
-          `SELECT count(*) AS n, count(_thena_deleted_at) AS deleted FROM ${q(dataset)}.${q(r.name)}`,
-        )
-      ).rows
-      rows = Number(counts?.n ?? 0)
-      softDeleted = Number(counts?.deleted ?? 0)
-    }
+    const { rows, softDeleted } = counts.get(r.name) ?? { rows: 0, softDeleted: 0 }
     resources.push({
       resource: r.name,
       sync: r.sync,
@@ -152,13 +95,15 @@ async function collect(
       rejects: rejects.get(r.name) ?? 0,
     })
   }
-  const schemaChanges = (
-    await session.query(
-      `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
-       FROM ${q(dataset)}._thena_schema_history GROUP BY event, table_name ORDER BY max(ordinal) DESC LIMIT 10`,
-    )
-  ).rows.map((row) => withNumbers(row, ['columns']))
-  return { pipeline, destination, loads, tables: counts, resources, schemaChanges }
+  const schemaChanges = (await session.readSchemaChanges(RECENT_SCHEMA_CHANGES)).map((c) => ({
+    event: c.event,
+    table_name: c.table,
+    columns: c.columns,
+    load_id: c.loadId,
+    recorded_at: timestampText(c.recordedAt),
+  }))
+  const tables = [...counts].map(([table, count]) => ({ table, rows: count.rows }))
+  return { pipeline, destination, loads, tables, resources, schemaChanges }
 }
 
 /**

@@ -1,5 +1,3 @@
-import { DuckDbDestination } from '../../destinations/duckdb/index.js'
-import { PostgresDestination } from '../../destinations/postgres/index.js'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
 import type { SourceDefinition } from '../extract/define-source.js'
@@ -7,6 +5,7 @@ import type { HttpClientOptions } from '../http/http-client.js'
 import { resolveResource } from '../source/resolve-resource.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
 import type { Destination } from '../load/destination.js'
+import { destinationFromUrl, registerSecretsIn } from '../load/destination-registry.js'
 import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
 import { validateDetailed } from 'node-cron'
 import { validateConfig } from './config-schema.js'
@@ -102,66 +101,7 @@ function checkMemoryLimit(value: string, field: string): string {
   return value.trim()
 }
 
-/** Spellings of a password inside a destination string that may not parse (keyword DSNs too). */
-const PASSWORD_PATTERNS = [
-  /\b(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/gi,
-  /^[a-z][a-z0-9+.-]*:\/*[^:/@\s]*:([^\s]+)@/gi,
-]
-
-/** Adds every password a URL or connection string holds, parsed or not, to the redactor. */
-function registerSecretsIn(text: string): void {
-  for (const pattern of PASSWORD_PATTERNS)
-    for (const match of text.matchAll(pattern)) redactor.add(match[1]!.replace(/^'|'$/g, ''))
-  if (!URL.canParse(text)) return
-  const url = new URL(text)
-  redactor.add(url.password)
-  for (const [key, value] of url.searchParams) if (/password/i.test(key)) redactor.add(value)
-}
-
-/**
- * Builds the destination a `THENA_DESTINATION`-style string names. Its passwords are added to
- * the redactor first, and a string that does not parse is described without being echoed.
- */
-export function destinationFromUrl(
-  url: string,
-  dataset: string,
-  field = 'destination',
-  duckdb: ResolvedDuckDbSettings = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Destination {
-  registerSecretsIn(url)
-  // Without a password in the URL, pg falls back on the libpq variable.
-  redactor.add(env.PGPASSWORD)
-  if (url.startsWith('duckdb:')) {
-    const path = url.slice('duckdb:'.length)
-    if (path === '') fail(field, '`duckdb:` needs a file path, e.g. `duckdb:./thena.duckdb`')
-    return new DuckDbDestination({ path, schema: dataset, ...duckdb })
-  }
-  const hidden = 'the value is not shown, as it may hold a password'
-  if (/^postgres(ql)?:/i.test(url)) {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(url)
-    } catch {
-      parsed = undefined
-    }
-    if (
-      !/^postgres(ql)?:\/\//i.test(url) ||
-      !(parsed?.hostname || parsed?.searchParams.get('host')) ||
-      parsed.pathname.length < 2
-    )
-      fail(
-        field,
-        `expected \`postgres://USER:PASSWORD@HOST:PORT/DATABASE\`, with @ : / ? # % in the password percent-encoded (${hidden})`,
-      )
-    return new PostgresDestination({ url: parsed!.href, schema: dataset })
-  }
-  const scheme = /^([a-z][a-z0-9+.-]{0,20}):/i.exec(url)?.[1]
-  return fail(
-    field,
-    `expected \`duckdb:PATH\` or a \`postgres://\` URL, got ${scheme ? `a \`${scheme}:\` URL` : 'something else'} (${hidden})`,
-  )
-}
+export { destinationFromUrl } from '../load/destination-registry.js'
 
 /** Resolves one pipeline of a config against the environment. Throws a one-line ConfigError. */
 export function resolvePipeline(

@@ -7,11 +7,17 @@ import type { ResourceState } from '../state/pipeline-state.js'
 export interface DestinationCapabilities {
   /** Longest identifier in bytes (Postgres: 63). Longer names are shortened with a hash. */
   readonly maxIdentifierLength: number
-  /** SQL type of each logical column type. */
+  /** SQL type of each logical column type: the one the destination's DDL writes. */
   readonly typeNames: Readonly<Record<ColumnType, string>>
-  /** Whether CREATE/ALTER TABLE roll back with the transaction. */
-  readonly transactionalDdl: boolean
+  /**
+   * The destination's one quoting function: `name` as an identifier SQL text can hold, whatever
+   * it contains (quotes, dots, any Unicode), e.g. `"a""b"` on Postgres and DuckDB.
+   */
+  escapeIdentifier(name: string): string
 }
+
+/** SQL-standard identifier quoting (Postgres, DuckDB): in double quotes, each `"` doubled. */
+export const escapeSqlIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`
 
 /**
  * The error code a destination gives a statement that failed because of the values of a row
@@ -44,6 +50,51 @@ export interface LoadRecord {
   readonly error?: string
   /** What a command did beyond the counters (`reset`: the resources and tables). Default none. */
   readonly details?: Readonly<Record<string, unknown>>
+}
+
+/** A `_thena_loads` row read back (`readLoads`): a run as the warehouse recorded it. */
+export interface StoredLoad extends Omit<LoadRecord, 'unchanged'> {
+  /** Records not written again because their page was unchanged; null on rows from before. */
+  readonly unchanged: number | null
+  /** When the run last committed (it moves at every commit); null on rows from before. */
+  readonly heartbeatAt: Date | null
+}
+
+/** Rows of one table (`countRows`). */
+export interface TableCount {
+  /** Every row, soft-deleted ones included. */
+  readonly rows: number
+  /** Rows with `_thena_deleted_at` set; 0 for a table without that column (a child table). */
+  readonly softDeleted: number
+}
+
+/** One `_thena_schema_history` row read back (`readSchemaHistory`). */
+export interface SchemaHistoryEntry {
+  /** Position in the history, from 1. */
+  readonly ordinal: number
+  /** `create_table` (one entry per column of the new table) or `add_column`. */
+  readonly event: string
+  readonly table: string
+  readonly column: string
+  /** The logical column type (`ColumnType`), as recorded. */
+  readonly columnType: string
+  /** The source path the column holds; empty for thena-sync's own columns. */
+  readonly sourcePath: readonly string[]
+  /** The column this one is a type variant of, or null. */
+  readonly variantOf: string | null
+  readonly loadId: string
+  readonly recordedAt: Date
+}
+
+/** The schema changes of one table and event, summed up (`readSchemaChanges`). */
+export interface SchemaChangeSummary {
+  readonly event: string
+  readonly table: string
+  /** Columns the event created or added in the table. */
+  readonly columns: number
+  /** The greatest load id and time among those changes. */
+  readonly loadId: string
+  readonly recordedAt: Date
 }
 
 /**
@@ -129,6 +180,26 @@ export interface DestinationSession {
    * false means a `running` row of that pipeline was left by a process that is gone.
    */
   isLockHeld(pipeline: string): Promise<boolean>
+  /**
+   * Primary keys of the root rows of `table` already loaded, soft-deleted ones included (as
+   * text); empty when the table does not exist yet.
+   */
+  readKeys(table: TableSchema): Promise<Set<string>>
+  /** The pipeline's last `limit` runs, newest (by `startedAt`) first. */
+  readLoads(pipeline: string, limit: number): Promise<StoredLoad[]>
+  /** How many rows `table` holds, and how many of them are soft-deleted. */
+  countRows(table: TableSchema): Promise<TableCount>
+  /**
+   * Open rejects of each of `resources` of the pipeline. A reject is open until its record is
+   * written by a load that started after the last load that rejected it so (`last_load_id`);
+   * rejects of one record alike in reason and content count once. A warehouse whose
+   * `_thena_rejects` predates `pipeline`/`last_load_id` counts every row, by resource.
+   */
+  countOpenRejects(pipeline: string, resources: readonly string[]): Promise<Map<string, number>>
+  /** Every schema-history row in order, or only those of one resource's tables. */
+  readSchemaHistory(resource?: string): Promise<SchemaHistoryEntry[]>
+  /** Schema changes by table and event, the latest `limit`, most recent first. */
+  readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]>
   /**
    * Runs exactly one SQL statement and returns its rows; anything else fails with
    * `query_refused` (see `notOneStatement`). In a read-only session the statement can change

@@ -7,7 +7,14 @@ import type {
   SchemaChange,
   TableSchema,
 } from '../normalize/table-schema.js'
-import type { LoadRecord } from './destination.js'
+import type {
+  DestinationSession,
+  LoadRecord,
+  LoadStatus,
+  SchemaChangeSummary,
+  SchemaHistoryEntry,
+  StoredLoad,
+} from './destination.js'
 import { redactor } from '../redactor.js'
 
 /** A `_thena_` table every destination keeps next to the data, described as data. */
@@ -240,4 +247,200 @@ export function rejectRows(
     })
   }
   return [...rows.values()]
+}
+
+/** How a session writes names into the read statements of `SYSTEM_READS`. */
+export interface SqlNames {
+  /** A table of the dataset, qualified and quoted. */
+  readonly table: (name: string) => string
+  /** One identifier, quoted (the destination's `escapeIdentifier`). */
+  readonly ident: (name: string) => string
+}
+
+const limitText = (limit: number): string => {
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`)
+  return String(limit)
+}
+
+/**
+ * The statements behind the session's typed reads, the same SQL on every SQL destination
+ * (parameters are `$1`, `$2`, which Postgres and DuckDB both bind). Their rows go through the
+ * `*FromRow` functions below.
+ */
+export const SYSTEM_READS = {
+  /** Whether a table exists: `$1` the dataset, `$2` the table. */
+  tableExists: `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
+  /** The columns of a table: `$1` the dataset, `$2` the table. */
+  columns: `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+  keys: (n: SqlNames, table: TableSchema): string =>
+    `SELECT ${n.ident(table.primaryKey)} AS id FROM ${n.table(table.name)}`,
+  /** `$1` the pipeline. */
+  loads: (n: SqlNames, limit: number): string =>
+    `SELECT * FROM ${n.table(LOADS_TABLE.name)} WHERE pipeline = $1 ORDER BY started_at DESC LIMIT ${limitText(limit)}`,
+  countRows: (n: SqlNames, table: TableSchema): string => {
+    const soft = table.columns.some((c) => c.name === '_thena_deleted_at')
+    return `SELECT count(*) AS n, ${soft ? 'count(_thena_deleted_at)' : '0'} AS deleted FROM ${n.table(table.name)}`
+  },
+  legacyRejects: (n: SqlNames): string =>
+    `SELECT resource, count(*) AS n FROM ${n.table(REJECTS_TABLE.name)} GROUP BY resource`,
+  /** `$1` the pipeline, `$2` the resource; `root` is the resource's root table when it has one. */
+  openRejects: (n: SqlNames, root: TableSchema | undefined): string => {
+    const fixed = root
+      ? `AND NOT EXISTS (SELECT 1 FROM ${n.table(root.name)} AS r JOIN ${n.table(LOADS_TABLE.name)} AS lr ON lr.load_id = r._thena_load_id
+           WHERE CAST(r.${n.ident(root.primaryKey)} AS TEXT) = j.record_id AND lr.started_at > lj.started_at)`
+      : ''
+    return `SELECT count(*) AS n FROM (
+         SELECT DISTINCT j.record_id, j.reason, j.raw_json
+         FROM ${n.table(REJECTS_TABLE.name)} AS j LEFT JOIN ${n.table(LOADS_TABLE.name)} AS lj ON lj.load_id = j.last_load_id
+         WHERE j.pipeline = $1 AND j.resource = $2 ${fixed}
+       ) AS open_rejects`
+  },
+  /** With `byResource`, `$1` is the resource. */
+  schemaHistory: (n: SqlNames, byResource: boolean): string =>
+    `SELECT * FROM ${n.table(SCHEMA_HISTORY_TABLE.name)}${byResource ? ' WHERE resource = $1' : ''} ORDER BY ordinal`,
+  schemaChanges: (n: SqlNames, limit: number): string =>
+    `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
+       FROM ${n.table(SCHEMA_HISTORY_TABLE.name)} GROUP BY event, table_name ORDER BY max(ordinal) DESC LIMIT ${limitText(limit)}`,
+} as const
+
+/**
+ * A timestamp as a database prints it, `2024-01-02 03:04:05.12+00` (DuckDB in the local time
+ * zone, `+01` or `+05:30`), or epoch ms; null for NULL.
+ */
+export function parseTimestamp(value: unknown): Date | null {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) return value
+  if (typeof value === 'number') return new Date(value)
+  const iso = String(value)
+    .replace(' ', 'T')
+    .replace(/([+-]\d\d)$/, '$1:00')
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) throw new RangeError(`not a timestamp: ${String(value).slice(0, 40)}`)
+  return new Date(ms)
+}
+
+/**
+ * A timestamp in UTC as Postgres and DuckDB print one: `2024-01-02 03:04:05.12+00`, trailing
+ * zeros of the fraction dropped, no fraction for a whole second.
+ */
+export function timestampText(date: Date): string {
+  const iso = date.toISOString()
+  const fraction = iso.slice(20, 23).replace(/0+$/, '')
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''}+00`
+}
+
+const count = (value: unknown): number | null => (value == null ? null : Number(value))
+
+/** A `_thena_loads` row as the session reads it back. */
+export function storedLoadFromRow(row: Record<string, unknown>): StoredLoad {
+  const finishedAt = parseTimestamp(row.finished_at)
+  const details = row.details == null ? undefined : parseJson(row.details)
+  return {
+    loadId: String(row.load_id),
+    pipeline: String(row.pipeline),
+    command: String(row.command),
+    status: String(row.status) as LoadStatus,
+    startedAt: parseTimestamp(row.started_at)!,
+    ...(finishedAt && { finishedAt }),
+    heartbeatAt: parseTimestamp(row.heartbeat_at),
+    records: count(row.records) ?? 0,
+    rejects: count(row.rejects) ?? 0,
+    requests: count(row.requests) ?? 0,
+    retries: count(row.retries) ?? 0,
+    rateLimited: count(row.rate_limited) ?? 0,
+    unchanged: count(row.unchanged),
+    ...(row.error != null && { error: String(row.error) }),
+    ...(details !== undefined && { details: details as Record<string, unknown> }),
+  }
+}
+
+/** A `_thena_schema_history` row as the session reads it back. */
+export const historyEntryFromRow = (row: Record<string, unknown>): SchemaHistoryEntry => ({
+  ordinal: Number(row.ordinal),
+  event: String(row.event),
+  table: String(row.table_name),
+  column: String(row.column_name),
+  columnType: String(row.column_type),
+  sourcePath: (parseJson(row.source_path) as string[] | null) ?? [],
+  variantOf: row.variant_of == null ? null : String(row.variant_of),
+  loadId: String(row.load_id),
+  recordedAt: parseTimestamp(row.recorded_at)!,
+})
+
+/** A row of `SYSTEM_READS.schemaChanges`. */
+export const schemaChangeFromRow = (row: Record<string, unknown>): SchemaChangeSummary => ({
+  event: String(row.event),
+  table: String(row.table_name),
+  columns: Number(row.columns),
+  loadId: String(row.load_id),
+  recordedAt: parseTimestamp(row.recorded_at)!,
+})
+
+/** Runs one SQL statement with `$n` parameters and returns its rows (a session's own runner). */
+export type SqlReader = (
+  sql: string,
+  params?: readonly (string | number)[],
+) => Promise<Record<string, unknown>[]>
+
+/** The session reads that the system tables answer, identical on every SQL destination. */
+export type SystemReads = Pick<
+  DestinationSession,
+  | 'readKeys'
+  | 'readLoads'
+  | 'countRows'
+  | 'countOpenRejects'
+  | 'readSchemaHistory'
+  | 'readSchemaChanges'
+>
+
+/**
+ * The typed reads of `DestinationSession` for a SQL destination, written once: `read` runs the
+ * statements on the session's connection, `names` quotes as the destination does.
+ */
+export function sqlSystemReads(read: SqlReader, names: SqlNames, dataset: string): SystemReads {
+  const exists = async (table: string) =>
+    Number((await read(SYSTEM_READS.tableExists, [dataset, table]))[0]?.n ?? 0) > 0
+  return {
+    readKeys: async (table) => {
+      const keys = new Set<string>()
+      if (!(await exists(table.name))) return keys
+      for (const row of await read(SYSTEM_READS.keys(names, table))) keys.add(String(row.id))
+      return keys
+    },
+    readLoads: async (pipeline, limit) =>
+      (await read(SYSTEM_READS.loads(names, limit), [pipeline])).map(storedLoadFromRow),
+    countRows: async (table) => {
+      const [row] = await read(SYSTEM_READS.countRows(names, table))
+      return { rows: Number(row?.n ?? 0), softDeleted: Number(row?.deleted ?? 0) }
+    },
+    countOpenRejects: async (pipeline, resources) => {
+      const columns = (await read(SYSTEM_READS.columns, [dataset, REJECTS_TABLE.name])).map(
+        (r) => r.column_name,
+      )
+      const out = new Map<string, number>()
+      // A warehouse not yet migrated (opened read-only, `prepare` never ran on it).
+      if (!columns.includes('last_load_id') || !columns.includes('pipeline')) {
+        for (const r of await read(SYSTEM_READS.legacyRejects(names)))
+          out.set(String(r.resource), Number(r.n))
+        return out
+      }
+      const tables = tablesFromHistory(await read(SYSTEM_READS.schemaHistory(names, false)))
+      for (const resource of resources) {
+        const root = tables.find((table) => table.resource === resource && !table.parent)
+        const [row] = await read(SYSTEM_READS.openRejects(names, root), [pipeline, resource])
+        out.set(resource, Number(row?.n ?? 0))
+      }
+      return out
+    },
+    readSchemaHistory: async (resource) =>
+      (
+        await read(
+          SYSTEM_READS.schemaHistory(names, resource !== undefined),
+          resource === undefined ? [] : [resource],
+        )
+      ).map(historyEntryFromRow),
+    readSchemaChanges: async (limit) =>
+      (await read(SYSTEM_READS.schemaChanges(names, limit))).map(schemaChangeFromRow),
+  }
 }

@@ -4,8 +4,13 @@
  * together. A new destination is done when it passes this file.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
-import type { Destination, DestinationSession, LoadRecord } from '../../src/load/destination.js'
+import { destinationFromUrl } from '../../src/load/destination-registry.js'
+import type {
+  Destination,
+  DestinationSession,
+  LoadRecord,
+  StoredLoad,
+} from '../../src/load/destination.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import type { Row, TableSchema } from '../../src/normalize/table-schema.js'
 import type { ResourceState } from '../../src/state/pipeline-state.js'
@@ -588,6 +593,202 @@ for (const kind of DESTINATION_KINDS) {
       session = await destination.connect()
       await session.prepare()
       expect(await session.readTables()).toEqual([] as TableSchema[])
+    })
+
+    it('escapeIdentifier quotes any name, hostile ones too, as the destination reads it back', async () => {
+      const { destination, session: s } = await open()
+      const esc = destination.capabilities.escapeIdentifier
+      const hostile = [
+        'a"b',
+        '"',
+        '""',
+        'a.b',
+        'select',
+        'x"; DROP TABLE thena._thena_loads; --',
+        'ünïcödé 名前 😀',
+        ' leading and trailing ',
+      ]
+      for (const [i, name] of hostile.entries()) {
+        // As a column alias, and as a table: the name comes back exactly.
+        const result = await s.query(`SELECT 1 AS ${esc(name)}`)
+        expect(result.columns).toEqual([name])
+        await s.query(`CREATE TABLE ${esc('thena')}.${esc(name)} (${esc(name)} integer)`)
+        await s.query(`INSERT INTO ${esc('thena')}.${esc(name)} VALUES (${i})`)
+        expect(await rows(s, `SELECT ${esc(name)} AS v FROM ${esc('thena')}.${esc(name)}`)).toEqual(
+          [{ v: i }],
+        )
+      }
+      // The system tables survived the name that tried to drop one.
+      expect(await s.readLoads('p', 5)).toEqual([])
+    })
+
+    it('readKeys: the keys of the root rows loaded, soft-deleted ones too; none before the table exists', async () => {
+      const { destination, session: s } = await open()
+      const schema = ticketSchema(destination)
+      expect(await s.readKeys(schema.root)).toEqual(new Set())
+      await s.transaction((tx) => tx.applySchema(schema.registry.takeChanges(), LOAD))
+      expect(await s.readKeys(schema.root)).toEqual(new Set())
+      await s.transaction(async (tx) => {
+        await tx.merge(schema.root, [ticket('t1'), ticket('t2'), ticket('t"3')])
+        await tx.markDeleted(schema.root, ['t1', 't"3'], new Date(Date.UTC(2026, 0, 2)))
+      })
+      expect(await s.readKeys(schema.root)).toEqual(new Set(['t1', 't2', 't"3']))
+    })
+
+    it("readLoads: the pipeline's last runs, newest first, typed as they were written", async () => {
+      const { session: s } = await open()
+      const at = (day: number) => new Date(Date.UTC(2026, 0, day, 10, 20, 30, 120))
+      const before = Date.now()
+      await s.transaction(async (tx) => {
+        await tx.writeLoad({ ...load('l1', 'success'), startedAt: at(1), finishedAt: at(2) })
+        await tx.writeLoad({
+          ...load('l2', 'failed'),
+          startedAt: at(3),
+          finishedAt: at(4),
+          records: 7,
+          rejects: 2,
+          requests: 9,
+          retries: 1,
+          rateLimited: 3,
+          unchanged: 4,
+          error: 'HTTP 500',
+          details: { tables: ['a'] },
+        })
+        await tx.writeLoad({ ...load('l3', 'running'), startedAt: at(5) })
+        await tx.writeLoad({ ...load('other', 'success'), pipeline: 'q', startedAt: at(6) })
+      })
+      const loads = await s.readLoads('p', 2)
+      expect(loads.map((l) => l.loadId)).toEqual(['l3', 'l2'])
+      const [running, failed] = loads as [StoredLoad, StoredLoad]
+      expect(running).toMatchObject({ status: 'running', startedAt: at(5), unchanged: 0 })
+      expect(running.finishedAt).toBeUndefined()
+      expect(running.error).toBeUndefined()
+      expect(running.heartbeatAt!.getTime()).toBeGreaterThanOrEqual(before - 1000)
+      expect(failed).toEqual({
+        loadId: 'l2',
+        pipeline: 'p',
+        command: 'run',
+        status: 'failed',
+        startedAt: at(3),
+        finishedAt: at(4),
+        heartbeatAt: failed.heartbeatAt,
+        records: 7,
+        rejects: 2,
+        requests: 9,
+        retries: 1,
+        rateLimited: 3,
+        unchanged: 4,
+        error: 'HTTP 500',
+        details: { tables: ['a'] },
+      })
+      expect((await s.readLoads('p', 10)).map((l) => l.loadId)).toEqual(['l3', 'l2', 'l1'])
+      expect(await s.readLoads('nobody', 5)).toEqual([])
+    })
+
+    it('countRows: every row, and the soft-deleted ones (none in a child table)', async () => {
+      const { destination, session: s } = await open()
+      const { root, child } = await withTickets(destination, s)
+      expect(await s.countRows(root)).toEqual({ rows: 0, softDeleted: 0 })
+      await s.transaction(async (tx) => {
+        await tx.merge(root, [ticket('t1'), ticket('t2'), ticket('t3')])
+        await tx.replaceChildren(child, ['t1'], [tag('t1', 0, 'a'), tag('t1', 1, 'b')])
+        await tx.markDeleted(root, ['t1', 't2'], new Date(Date.UTC(2026, 0, 2)))
+      })
+      expect(await s.countRows(root)).toEqual({ rows: 3, softDeleted: 1 })
+      expect(await s.countRows(child)).toEqual({ rows: 2, softDeleted: 0 })
+    })
+
+    it('countOpenRejects: a reject closes when a later load writes its record; per pipeline and resource', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      const reject = (recordId: string, reason = 'title: expected string') => ({
+        resource: 'tickets',
+        recordId,
+        reason,
+        raw: `{"id":"${recordId}"}`,
+      })
+      await s.transaction(async (tx) => {
+        await tx.writeLoad({ ...load('l1', 'success'), startedAt: new Date(Date.UTC(2026, 0, 1)) })
+        await tx.writeRejects('p', 'l1', [reject('r1'), reject('r2'), reject('r2', 'other')])
+        await tx.writeRejects('q', 'l1', [reject('r9')])
+      })
+      expect(await s.countOpenRejects('p', ['tickets', 'users'])).toEqual(
+        new Map([
+          ['tickets', 3],
+          ['users', 0],
+        ]),
+      )
+      // r1 is written by a load that started after the one that rejected it: fixed at the source.
+      await s.transaction(async (tx) => {
+        await tx.writeLoad({ ...load('l2', 'success'), startedAt: new Date(Date.UTC(2026, 0, 2)) })
+        await tx.merge(root, [ticket('r1', { _thena_load_id: 'l2' })])
+      })
+      expect(await s.countOpenRejects('p', ['tickets'])).toEqual(new Map([['tickets', 2]]))
+      expect(await s.countOpenRejects('q', ['tickets'])).toEqual(new Map([['tickets', 1]]))
+    })
+
+    it('readSchemaHistory and readSchemaChanges: every change in order, typed, and summed up', async () => {
+      const { destination, session: s } = await open()
+      const before = Date.now()
+      const { registry, root, child } = await withTickets(destination, s)
+      const created = root.columns.length
+      registry.column(registry.table('tickets')!, ['assignee', 'email'], 'text')
+      registry.column(registry.table('tickets')!, ['count'], 'text')
+      await s.transaction((tx) => tx.applySchema(registry.takeChanges(), 'load-2'))
+      const history = await s.readSchemaHistory()
+      expect(history.map((h) => h.ordinal)).toEqual(history.map((_, i) => i + 1))
+      expect(history).toHaveLength(created + child.columns.length + 2)
+      expect(history.find((h) => h.column === 'created_at')).toEqual({
+        ordinal: history.findIndex((h) => h.column === 'created_at') + 1,
+        event: 'create_table',
+        table: 'tickets',
+        column: 'created_at',
+        columnType: 'timestamp',
+        sourcePath: ['created_at'],
+        variantOf: null,
+        loadId: LOAD,
+        recordedAt: history[0]!.recordedAt,
+      })
+      expect(history[0]!.recordedAt.getTime()).toBeGreaterThanOrEqual(before - 1000)
+      expect(history.find((h) => h.column === '_thena_load_id')!.sourcePath).toEqual([])
+      expect(history.slice(-2).map((h) => [h.event, h.column, h.variantOf, h.loadId])).toEqual([
+        ['add_column', 'assignee__email', null, 'load-2'],
+        ['add_column', 'count__v_text', 'count', 'load-2'],
+      ])
+      // Only one resource's tables: the added columns are recorded by table name alone.
+      expect(await s.readSchemaHistory('tickets')).toEqual(
+        history.filter((h) => h.event === 'create_table'),
+      )
+      expect(await s.readSchemaHistory('nothing')).toEqual([])
+      const changes = await s.readSchemaChanges(10)
+      expect(changes.map((c) => [c.event, c.table, c.columns, c.loadId])).toEqual([
+        ['add_column', 'tickets', 2, 'load-2'],
+        ['create_table', 'tickets__tags', child.columns.length, LOAD],
+        ['create_table', 'tickets', created, LOAD],
+      ])
+      expect(changes[0]!.recordedAt).toBeInstanceOf(Date)
+      expect(await s.readSchemaChanges(1)).toEqual(changes.slice(0, 1))
+    })
+
+    it('a read-only session answers every typed read', async () => {
+      const { destination, session: s } = await open()
+      const { root } = await withTickets(destination, s)
+      await s.transaction(async (tx) => {
+        await tx.writeLoad(load('l1', 'success'))
+        await tx.merge(root, [ticket('t1')])
+        await tx.writeRejects('p', 'l1', [
+          { resource: 'tickets', recordId: 'x', reason: 'bad', raw: '{}' },
+        ])
+      })
+      await s.close()
+      session = await destination.connect({ readOnly: true })
+      const r = session
+      expect(await r.readKeys(root)).toEqual(new Set(['t1']))
+      expect((await r.readLoads('p', 5)).map((l) => l.loadId)).toEqual(['l1'])
+      expect(await r.countRows(root)).toEqual({ rows: 1, softDeleted: 0 })
+      expect(await r.countOpenRejects('p', ['tickets'])).toEqual(new Map([['tickets', 1]]))
+      expect((await r.readSchemaHistory()).length).toBeGreaterThan(0)
+      expect((await r.readSchemaChanges(10)).length).toBe(2)
     })
   })
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import pg from 'pg'
-import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
+import { destinationFromUrl } from '../../src/load/destination-registry.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import { startSimulator } from '../../src/simulator/index.js'

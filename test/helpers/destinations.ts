@@ -6,18 +6,68 @@ import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import { createDatabase, findPostgresBinDir } from './postgres-server.js'
 import { tempDir } from './pipeline.js'
 
+/** Names of the destinations the suites know. */
+export const DESTINATION_NAMES = ['duckdb', 'postgres'] as const
+export type DestinationName = (typeof DESTINATION_NAMES)[number]
+
 /** A kind of destination the suites run against, and how to get a fresh, empty one. */
 export interface DestinationKind {
-  readonly name: 'duckdb' | 'postgres'
+  /** The destination's `name` (`Destination.name`). */
+  readonly name: DestinationName
   /** A `THENA_DESTINATION` value naming a new, empty warehouse. */
   freshUrl(): Promise<string>
+  /** Everything the warehouse of `pipeline` stores, as text (see `dumpWarehouse`). */
+  dump(pipeline: ResolvedPipeline): string
 }
 
-/** Every destination: each shared suite runs once per entry. */
-export const DESTINATION_KINDS: readonly DestinationKind[] = [
-  { name: 'duckdb', freshUrl: async () => `duckdb:${join(tempDir(), 'thena.duckdb')}` },
-  { name: 'postgres', freshUrl: () => createDatabase(inject('postgresUrl')) },
+const ALL_KINDS: readonly DestinationKind[] = [
+  {
+    name: 'duckdb',
+    freshUrl: async () => `duckdb:${join(tempDir(), 'thena.duckdb')}`,
+    // The description is `duckdb:PATH`: the file's bytes.
+    dump: (pipeline) =>
+      readFileSync(pipeline.destination.description.slice('duckdb:'.length)).toString('latin1'),
+  },
+  {
+    name: 'postgres',
+    freshUrl: () => createDatabase(inject('postgresUrl')),
+    dump: (pipeline) => {
+      const url = new URL(pipeline.destination.description)
+      url.password = new URL(inject('postgresUrl')).password
+      return execFileSync(join(findPostgresBinDir(), 'pg_dump'), [url.toString()], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      })
+    },
+  },
 ]
+
+/**
+ * The destinations `THENA_TEST_DESTINATIONS` selects (a comma list, e.g. `duckdb`; unset or
+ * empty: all). An unknown name fails at once, naming the known ones.
+ */
+export function selectDestinationKinds(
+  selection: string | undefined = process.env.THENA_TEST_DESTINATIONS,
+): readonly DestinationKind[] {
+  const names = (selection ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '')
+  if (names.length === 0) return ALL_KINDS
+  const unknown = names.filter((n) => !(DESTINATION_NAMES as readonly string[]).includes(n))
+  if (unknown.length > 0)
+    throw new Error(
+      `THENA_TEST_DESTINATIONS: unknown destination ${unknown.map((n) => `\`${n}\``).join(', ')}; known: ${DESTINATION_NAMES.join(', ')}`,
+    )
+  return ALL_KINDS.filter((k) => names.includes(k.name))
+}
+
+/** The destinations each shared suite runs once for: all, or those `THENA_TEST_DESTINATIONS` names. */
+export const DESTINATION_KINDS: readonly DestinationKind[] = selectDestinationKinds()
+
+/** One destination by name, whatever `THENA_TEST_DESTINATIONS` selects (for tests of one kind). */
+export const destinationKind = (name: DestinationName): DestinationKind =>
+  ALL_KINDS.find((k) => k.name === name)!
 
 /** Epoch ms of a timestamp as either database prints it (`2024-01-02 03:04:05.123+00`). */
 export const epochMs = (value: unknown): number | null =>
@@ -31,16 +81,11 @@ export const epochMs = (value: unknown): number | null =>
 
 /**
  * Everything a warehouse stores, as text, to search for secrets: the DuckDB file's bytes, or
- * `pg_dump` of the Postgres database.
+ * `pg_dump` of the Postgres database (chosen by the destination's name, never its URL).
  */
 export function dumpWarehouse(pipeline: ResolvedPipeline): string {
-  const where = pipeline.destination.description
-  if (where.startsWith('duckdb:'))
-    return readFileSync(where.slice('duckdb:'.length)).toString('latin1')
-  const url = new URL(where)
-  url.password = new URL(inject('postgresUrl')).password
-  return execFileSync(join(findPostgresBinDir(), 'pg_dump'), [url.toString()], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  })
+  const kind = ALL_KINDS.find((k) => k.name === pipeline.destination.name)
+  if (!kind)
+    throw new Error(`dumpWarehouse: no test kind for destination ${pipeline.destination.name}`)
+  return kind.dump(pipeline)
 }

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { destinationFromUrl } from '../../src/config/resolve-pipeline.js'
+import { destinationFromUrl } from '../../src/load/destination-registry.js'
 import { defineResource } from '../../src/extract/define-source.js'
 import type { DestinationSession } from '../../src/load/destination.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
