@@ -13,7 +13,6 @@ export interface LookupContext {
   readonly http: HttpClient
   readonly session: DestinationSession
   readonly registry: SchemaRegistry
-  readonly dataset: string
   readonly loadId: string
   /** Every resource of the source, enabled or not: a lookup may fill a disabled one. */
   readonly sourceResources: readonly ResourceDefinition[]
@@ -133,18 +132,9 @@ export class Lookups {
   async #knownKeys(resource: string): Promise<Set<string>> {
     let known = this.#known.get(resource)
     if (known) return known
-    known = new Set()
     const table = this.#ctx.registry.table(resource)?.schema
-    if (table) {
-      const res = await this.#ctx.session.query(
-        `SELECT ${quote(table.primaryKey)} AS id FROM ${quote(this.#ctx.dataset)}.${quote(table.name)}`,
-      )
-      for (const row of res.rows) known.add(String(row.id))
-    }
+    known = table ? await this.#ctx.session.readKeys(table) : new Set<string>()
     this.#known.set(resource, known)
     return known
   }
 }
-
-// Replaced by the destination's readKeys (issue 15 item 5).
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`

@@ -249,7 +249,6 @@ function lookupsOf(run: OpenRun, seen: SeenKeys | undefined): Lookups {
     http: run.http,
     session: run.session,
     registry: run.registry,
-    dataset: run.pipeline.dataset,
     loadId: run.loadId,
     sourceResources: run.pipeline.source.resources,
     resources: run.pipeline.resources,

@@ -90,7 +90,6 @@ describe('Lookups', () => {
         http,
         session,
         registry,
-        dataset: 'thena',
         loadId: 'L1',
         sourceResources: [users],
         resources: [],

@@ -12,7 +12,7 @@ import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator } from '../../src/simulator/index.js'
-import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { destinationKind } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
 
@@ -44,7 +44,7 @@ const loadsOf = async (p: ResolvedPipeline) =>
 describe('pipelines sharing one DuckDB file, in one process', () => {
   it('two runs started in the same tick take turns: both succeed, both are on record', async () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 600 }))
-    const url = await DESTINATION_KINDS.find((k) => k.name === 'duckdb')!.freshUrl()
+    const url = await destinationKind('duckdb').freshUrl()
     const [a, b] = pipelines(s, url, ['thena', 'other'])
     for (let round = 0; round < 3; round++) {
       s.mutate({ op: 'insertRequests', count: 20 })
@@ -65,7 +65,7 @@ describe('pipelines sharing one DuckDB file, in one process', () => {
       records: 2000,
       faults: { latency: { rate: 1, ms: 10 } },
     }))
-    const url = await DESTINATION_KINDS.find((k) => k.name === 'duckdb')!.freshUrl()
+    const url = await destinationKind('duckdb').freshUrl()
     const [a, b, c] = pipelines(s, url, ['thena', 'other', 'third'])
     const stop = new AbortController()
     const first = runPipeline(a!)
@@ -118,7 +118,7 @@ describe('one DuckDB file, one session per process, however it is reached', () =
 describe('pipelines sharing one Postgres schema', () => {
   it('started together on a fresh database, both create the tables and succeed', async () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
-    const kind = DESTINATION_KINDS.find((k) => k.name === 'postgres')!
+    const kind = destinationKind('postgres')
     for (let round = 0; round < 4; round++) {
       const [a, b] = pipelines(s, await kind.freshUrl(), ['thena', 'thena'])
       const results = await Promise.all([runPipeline(a!), runPipeline(b!)])

@@ -5,7 +5,7 @@ import type { WaitEvent } from '../../src/http/wait-policy.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator } from '../../src/simulator/index.js'
-import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { DESTINATION_KINDS, destinationKind } from '../helpers/destinations.js'
 import { simulatorPipeline, tempDir } from '../helpers/pipeline.js'
 import { startScriptedApi } from '../helpers/scripted-api.js'
 import type { ScriptedApi, ScriptedResponse } from '../helpers/scripted-api.js'
@@ -245,7 +245,7 @@ describe('waits the API asks for beyond any clock', () => {
 describe('a Postgres lock another session holds', () => {
   it('SIGTERM while a run waits for it ends the run at once as interrupted; the next run loads all', async () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
-    const url = await DESTINATION_KINDS.find((k) => k.name === 'postgres')!.freshUrl()
+    const url = await destinationKind('postgres').freshUrl()
     const pipeline = simulatorPipeline(s, {}, url)
     expect((await runPipeline(pipeline)).status).toBe('success')
     s.mutate({ op: 'insertRequests', count: 50 })
@@ -274,7 +274,7 @@ describe('a Postgres lock another session holds', () => {
 
   it('a lock wait longer than http.maxWaitSeconds ends the run with wait_too_long; the next run loads all', async () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
-    const url = await DESTINATION_KINDS.find((k) => k.name === 'postgres')!.freshUrl()
+    const url = await destinationKind('postgres').freshUrl()
     const pipeline = simulatorPipeline(s, { http: { maxWaitSeconds: 1 } }, url)
     expect((await runPipeline(pipeline)).status).toBe('success')
     s.mutate({ op: 'insertRequests', count: 50 })
