@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress'
 import { pino } from 'pino'
 import type { WaitEvent } from '../http/wait-policy.js'
-import type { ProgressEvent, RunResult } from '../pipeline/run-pipeline.js'
+import type { NoticeEvent, ProgressEvent, RunResult } from '../pipeline/run-pipeline.js'
 import { logDestination } from './output.js'
 
 /** Shows a run's progress: bars on a terminal, one structured log line per event otherwise. */
@@ -9,6 +9,8 @@ export interface Reporter {
   progress(event: ProgressEvent): void
   /** A long wait begins: one line with its reason and when it ends. */
   wait(event: WaitEvent): void
+  /** Something the run chose or skipped that the user should know (one line). */
+  notice(event: NoticeEvent): void
   finish(result: RunResult): void
 }
 
@@ -39,6 +41,8 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
           },
           waitLine(e),
         ),
+      notice: (e) =>
+        log.info({ event: 'notice', resource: e.resource }, `${e.resource}: ${e.message}`),
       finish: (r) =>
         log.info({
           event: 'run',
@@ -84,6 +88,11 @@ export function createReporter(pipeline: string, tty = Boolean(process.stderr.is
       // Bars only print logged lines while they are drawn: before the first one, it is written.
       if (bars.isActive) bars.log(`${waitLine(e)}\n`)
       else process.stderr.write(`${waitLine(e)}\n`)
+    },
+    notice(e) {
+      const line = `${e.resource}: ${e.message}\n`
+      if (bars.isActive) bars.log(line)
+      else process.stderr.write(line)
     },
     finish() {
       bars.stop()

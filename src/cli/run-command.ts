@@ -27,7 +27,7 @@ export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
 }
 
 /** What to run: the mode and its scope (everything but the signal and progress callback). */
-export type RunRequest = Omit<RunOptions, 'signal' | 'onProgress' | 'onWait'>
+export type RunRequest = Omit<RunOptions, 'signal' | 'onProgress' | 'onWait' | 'onNotice'>
 
 /** Runs pipelines one after the other; the exit code is the first failure's. */
 export async function runPipelines(
@@ -49,6 +49,7 @@ export async function runPipelines(
         signal: interrupt.signal,
         onProgress: (e) => reporter.progress(e),
         onWait: (e) => reporter.wait(e),
+        onNotice: (e) => reporter.notice(e),
         ...request,
       })
       reporter.finish(result)

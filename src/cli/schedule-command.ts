@@ -51,7 +51,11 @@ export function scheduleCommand(setExitCode: (code: ExitCode) => void): Command 
       }
       const scheduler = new Scheduler(jobs, onEvent, (job) => {
         const reporter = createReporter(job.pipeline.name, false)
-        return { onProgress: (e) => reporter.progress(e), onWait: (e) => reporter.wait(e) }
+        return {
+          onProgress: (e) => reporter.progress(e),
+          onWait: (e) => reporter.wait(e),
+          onNotice: (e) => reporter.notice(e),
+        }
       })
       const stopped = new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {

@@ -83,10 +83,9 @@ async function collect(
     const { rows, softDeleted } = counts.get(r.name) ?? { rows: 0, softDeleted: 0 }
     resources.push({
       resource: r.name,
-      sync: r.sync,
+      sync: r.sync ?? (r.strategy.type === 'full_refresh' ? 'full' : 'incremental'),
       lastCompleteRun: s?.completedAt ?? null,
-      cursor:
-        s?.position?.cursor ?? (s?.position?.page !== undefined ? `page ${s.position.page}` : null),
+      cursor: describePosition(s?.position),
       lookbackDays: r.createdAtField ? r.lookbackDays : null,
       lookbackPages: s?.lookback?.length ?? 0,
       lastReconcile: s?.reconciledAt ?? null,
@@ -140,4 +139,18 @@ export function statusCommand(): Command {
       section('Resources', report.resources)
       section('Schema changes', report.schemaChanges)
     })
+}
+
+/**
+ * A saved position for people: a cursor as it is, else its fields (`page 3`, `offset 200`);
+ * null when the resource starts from the first page.
+ */
+export function describePosition(
+  position: Readonly<Record<string, unknown>> | null | undefined,
+): string | null {
+  if (!position) return null
+  if (typeof position.cursor === 'string') return position.cursor
+  const parts = Object.entries(position).filter(([, v]) => v !== null && v !== undefined)
+  if (parts.length === 0) return null
+  return parts.map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')
 }

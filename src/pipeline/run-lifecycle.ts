@@ -14,13 +14,15 @@ import { positionKey } from '../source/incremental/strategy.js'
 import type { ResourcePlan, RunMode } from '../source/incremental/strategy.js'
 import type { ResourceState } from '../state/pipeline-state.js'
 import { RunStats } from './run-stats.js'
-import type { ProgressEvent, RunResult } from './run-stats.js'
+import type { NoticeEvent, ProgressEvent, RunResult } from './run-stats.js'
 
 /** How a run is started and what it reports while it goes. */
 export interface RunOptions {
   /** Stops the run after the batch being committed; the run ends `interrupted`. */
   readonly signal?: AbortSignal
   readonly onProgress?: (event: ProgressEvent) => void
+  /** Something the run chose or skipped that the user should know (a detected paginator). */
+  readonly onNotice?: (event: NoticeEvent) => void
   /** A wait of 5 s or more begins (a rate-limit reset, a retry backoff, a lock): for the log. */
   readonly onWait?: (event: WaitEvent) => void
   /** Recorded in `_thena_loads.command`. Default: the mode. */

@@ -21,7 +21,7 @@ export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'
 export { connectInTurn, lockPipeline, newLoadId } from './run-lifecycle.js'
 export type { RunOptions } from './run-lifecycle.js'
-export type { ProgressEvent, ResourceResult, RunResult } from './run-stats.js'
+export type { NoticeEvent, ProgressEvent, ResourceResult, RunResult } from './run-stats.js'
 
 /**
  * One run of a pipeline: every resource walked as its incremental strategy plans, oldest page

@@ -15,6 +15,13 @@ export interface ProgressEvent {
   readonly etaSeconds?: number
 }
 
+/** Something a run chose or skipped that the user should know, e.g. a detected paginator. */
+export interface NoticeEvent {
+  readonly resource: string
+  /** One line, no secret. */
+  readonly message: string
+}
+
 /** What one resource did in a run. */
 export interface ResourceResult {
   readonly resource: string
