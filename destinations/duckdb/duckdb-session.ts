@@ -39,8 +39,8 @@ import {
   tablesFromHistory,
 } from '../../src/load/system-tables.js'
 import type { SystemReads } from '../../src/load/system-tables.js'
-import { parseResourceState } from '../../src/state/pipeline-state.js'
-import type { ResourceState } from '../../src/state/pipeline-state.js'
+import { parseResourceState } from '../../src/state/resource-state.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
 import { DUCKDB_CATALOG } from './duckdb-config.js'
 import { DUCKDB_CAPABILITIES } from './duckdb-destination.js'
 import { toDuckDbValue } from './duckdb-values.js'

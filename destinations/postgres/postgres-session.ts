@@ -40,8 +40,8 @@ import type {
   SchemaChange,
   TableSchema,
 } from '../../src/normalize/table-schema.js'
-import { parseResourceState } from '../../src/state/pipeline-state.js'
-import type { ResourceState } from '../../src/state/pipeline-state.js'
+import { parseResourceState } from '../../src/state/resource-state.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
 import { POSTGRES_CAPABILITIES } from './postgres-destination.js'
 import { copyTextChunks } from './postgres-values.js'
 

@@ -1,6 +1,6 @@
 import type { NormalizedBatch, Reject } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
-import type { ResourceState } from '../state/pipeline-state.js'
+import type { ResourceState } from '../state/resource-state.js'
 import { commitBatch } from './commit-batch.js'
 import type { DestinationSession, LoadRecord } from './destination.js'
 

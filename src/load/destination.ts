@@ -1,7 +1,7 @@
 import { TerminalError } from '../errors.js'
 import type { Reject } from '../normalize/normalizer.js'
 import type { ColumnType, Row, SchemaChange, TableSchema } from '../normalize/table-schema.js'
-import type { ResourceState } from '../state/pipeline-state.js'
+import type { ResourceState } from '../state/resource-state.js'
 
 /** How a destination differs from the others, as data: the engine never branches on a name. */
 export interface DestinationCapabilities {

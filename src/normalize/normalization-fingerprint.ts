@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import type { ResolvedResource } from '../config/resolve-pipeline.js'
+import type { z as Zod } from 'zod'
+import type { SchemaContract } from './schema-contract.js'
 import { packageVersion } from '../version.js'
+
+/** What of a resource decides the rows its records become. */
+export interface FingerprintedResource {
+  readonly name: string
+  readonly primaryKey: string
+  readonly recordsPath: readonly string[]
+  readonly contract: SchemaContract
+  readonly schema: Zod.ZodType
+}
 
 /**
  * What decides the rows a resource's records become: this package's version (its normalizer
  * and built-in schemas), the resource's zod schema, key, records path and schema contract.
  * Two equal fingerprints read equal JSON into equal rows.
  */
-export function normalizationFingerprint(resource: ResolvedResource): string {
+export function normalizationFingerprint(resource: FingerprintedResource): string {
   let schema: unknown
   try {
     // Transforms and refinements have no JSON form and count as `any`; the package version

@@ -4,8 +4,8 @@ import type { DestinationSession } from '../load/destination.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
 import type { TableSchema } from '../normalize/table-schema.js'
-import { STATE_VERSION } from '../state/pipeline-state.js'
-import type { ResourceState } from '../state/pipeline-state.js'
+import { STATE_VERSION } from '../state/resource-state.js'
+import type { ResourceState } from '../state/resource-state.js'
 
 /** The keys a reconcile scan saw, per resource: loaded, rejected, or referenced. */
 export class SeenKeys {

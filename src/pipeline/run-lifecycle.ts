@@ -12,7 +12,7 @@ import { SchemaRegistry } from '../normalize/schema-registry.js'
 import type { PagePosition } from '../source/paginators/paginator.js'
 import { positionKey } from '../source/incremental/strategy.js'
 import type { ResourcePlan, RunMode } from '../source/incremental/strategy.js'
-import type { ResourceState } from '../state/pipeline-state.js'
+import type { ResourceState } from '../state/resource-state.js'
 import { RunStats } from './run-stats.js'
 import type { NoticeEvent, ProgressEvent, RunResult } from './run-stats.js'
 

@@ -13,7 +13,7 @@ import type {
 } from '../../src/load/destination.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import type { Row, TableSchema } from '../../src/normalize/table-schema.js'
-import type { ResourceState } from '../../src/state/pipeline-state.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
 import { DESTINATION_KINDS, epochMs } from '../helpers/destinations.js'
 
 const LOAD = 'load-1'

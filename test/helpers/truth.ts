@@ -1,7 +1,7 @@
 import { expect } from 'vitest'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import type { Simulator } from '../../src/simulator/index.js'
-import type { ResourceState } from '../../src/state/pipeline-state.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
 
 type Obj = Record<string, unknown>
 

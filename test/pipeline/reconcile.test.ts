@@ -11,7 +11,7 @@ import { Committer } from '../../src/load/committer.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import { reconcile, SeenKeys } from '../../src/pipeline/reconcile.js'
-import type { ResourceState } from '../../src/state/pipeline-state.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
 import { tempDir } from '../helpers/pipeline.js'
 
 const resource = defineResource({

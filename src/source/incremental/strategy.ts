@@ -1,5 +1,5 @@
 import type { PagePosition, Paginator } from '../paginators/paginator.js'
-import type { ResourceState } from '../../state/pipeline-state.js'
+import type { ResourceState } from '../../state/resource-state.js'
 import { ConfigError } from '../../errors.js'
 import { closestMatch } from '../../config/closest-match.js'
 

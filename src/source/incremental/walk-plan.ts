@@ -1,6 +1,6 @@
 import { pageDigest } from '../../normalize/normalization-fingerprint.js'
-import { STATE_VERSION } from '../../state/pipeline-state.js'
-import type { LookbackPage, PageAnchor, ResourceState } from '../../state/pipeline-state.js'
+import { STATE_VERSION } from '../../state/resource-state.js'
+import type { LookbackPage, PageAnchor, ResourceState } from '../../state/resource-state.js'
 import type { PagePosition } from '../paginators/paginator.js'
 import { createdAtOf, positionKey } from './strategy.js'
 import type { FetchedPage, PageObservation, PlannedResource, ResourcePlan } from './strategy.js'

@@ -13,7 +13,7 @@ import type {
   RunMode,
 } from '../../../src/source/incremental/index.js'
 import type { PagePosition } from '../../../src/source/paginators/paginator.js'
-import type { ResourceState } from '../../../src/state/pipeline-state.js'
+import type { ResourceState } from '../../../src/state/resource-state.js'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-06-30T00:00:00Z')
