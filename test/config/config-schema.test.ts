@@ -284,7 +284,7 @@ describe('the config schema', () => {
     })
     expect(validateConfig(config)).toBe(config)
     const resolved = resolve(config)
-    expect(resolved.http.baseUrl).toBe('https://example.com/api')
+    expect(resolved.client.baseUrl).toBe('https://example.com/api')
     expect(resolved.batchPages).toBe(5)
     expect(resolved.schedule).toEqual({ cron: '0 0 29 2 *', timezone: 'Europe/Berlin' })
     expect(resolved.resources.map((r) => r.name)).not.toContain('users')
