@@ -45,7 +45,10 @@ export function readSetting(
 export function checkSecret({ value, field }: SettingValue): string {
   // A header value cannot hold a line break: undici would fail every request as a network error.
   if ([...value].some((c) => c < ' ' || c === '\x7f'))
-    fail(field, 'contains a line break or another control character; copy the token again without it')
+    fail(
+      field,
+      'contains a line break or another control character; copy the token again without it',
+    )
   const foreign = [...value].find((c) => c > '\x7f')
   if (foreign)
     fail(

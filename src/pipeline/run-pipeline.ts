@@ -98,7 +98,10 @@ export async function runPipeline(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const started = Date.now()
-  const client = new HttpClient({ ...pipeline.http, ...pipeline.client, ...pipeline.client.rateLimit }, options.onWait ? { onWait: options.onWait } : {})
+  const client = new HttpClient(
+    { ...pipeline.http, ...pipeline.client, ...pipeline.client.rateLimit },
+    options.onWait ? { onWait: options.onWait } : {},
+  )
   const refused = (error: unknown): RunResult => ({
     loadId: '',
     pipeline: pipeline.name,

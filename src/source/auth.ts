@@ -106,7 +106,11 @@ export function resolveAuth(
     case 'bearer': {
       if (options.secrets === false) return NO_AUTH
       const token = secret(auth.token, 'token')
-      return { headers: { authorization: `Bearer ${token.value}` }, query: {}, describe: token.field }
+      return {
+        headers: { authorization: `Bearer ${token.value}` },
+        query: {},
+        describe: token.field,
+      }
     }
     case 'api_key': {
       const header = auth.header?.trim()

@@ -304,7 +304,10 @@ describe('the base URL keeps its path', () => {
       (url) => seen.push(url.pathname),
     )
     try {
-      const client = new HttpClient({ baseUrl: `${api.url}/some/prefix/`, auth: bearerAuth(api.token) })
+      const client = new HttpClient({
+        baseUrl: `${api.url}/some/prefix/`,
+        auth: bearerAuth(api.token),
+      })
       await client.get('/rest/v2/users', { limit: '5' })
       await client.close()
       expect(seen).toEqual(['/some/prefix/rest/v2/users'])

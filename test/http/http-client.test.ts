@@ -16,7 +16,12 @@ describe('a request undici refuses to send', () => {
   ] as const) {
     it(`${what}: fails at once, not retried`, async () => {
       api = await startStandInApi({})
-      const client = new HttpClient({ baseUrl: api.url, auth: bearerAuth(token), concurrency: 2, backoffMs: 1 })
+      const client = new HttpClient({
+        baseUrl: api.url,
+        auth: bearerAuth(token),
+        concurrency: 2,
+        backoffMs: 1,
+      })
       const started = Date.now()
       const error = await client.get(path).then(
         () => undefined,

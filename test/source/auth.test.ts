@@ -150,7 +150,11 @@ describe('overrides and read-only resolution', () => {
   it("a pipeline's secret replaces the declared one and is reported under its field", () => {
     const auth: AuthDeclaration = { type: 'api_key', key: env('THALIAN_API_KEY'), header: 'x-k' }
     expect(
-      resolveAuth(auth, { MINE: 'mine-key-1' }, { field, secret: env('MINE'), secretField: 'p.token' }),
+      resolveAuth(
+        auth,
+        { MINE: 'mine-key-1' },
+        { field, secret: env('MINE'), secretField: 'p.token' },
+      ),
     ).toEqual({ headers: { 'x-k': 'mine-key-1' }, query: {}, describe: 'MINE' })
     expect(() =>
       resolveAuth(auth, {}, { field, secret: env('MINE'), secretField: 'pipelines.x.token' }),
