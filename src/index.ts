@@ -12,12 +12,23 @@ export type {
 } from './config/define-config.js'
 export { env } from './config/env.js'
 export type { EnvRef } from './config/env.js'
-export { defineResource, defineSource } from './extract/define-source.js'
+export { defineResource, defineSource } from './source/define-source.js'
 export type {
   ResourceDefinition,
   SourceDefinition,
+  SourceClient,
+  RateLimitBudget,
   DependentDefinition,
-} from './extract/define-source.js'
+} from './source/define-source.js'
+export { AUTH_TYPES } from './source/auth.js'
+export type {
+  AuthDeclaration,
+  AuthType,
+  BearerAuth,
+  ApiKeyAuth,
+  BasicAuth,
+  NoAuth,
+} from './source/auth.js'
 export type { PaginatorConfig } from './http/paginator.js'
 export type {
   Destination,
@@ -25,8 +36,8 @@ export type {
   DestinationCapabilities,
 } from './load/destination.js'
 export { ThenaSyncError, TransientError, TerminalError, ConfigError } from './errors.js'
-export { SYNC_MODES } from './extract/define-source.js'
-export type { SyncMode } from './extract/define-source.js'
+export { SYNC_MODES } from './source/define-source.js'
+export type { SyncMode } from './source/define-source.js'
 /** The built-in Thena bolt source: spread its resources into your own `defineSource`. */
 export { thenaSource } from '../sources/thena/index.js'
 /** The zod schemas of Thena's records, to `.extend()` with your tenant's fields. */

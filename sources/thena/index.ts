@@ -4,7 +4,8 @@
  * v3 endpoints and the legacy v1 API, and every one can be overridden per resource in
  * pipelines.config.ts.
  */
-import { defineResource, defineSource } from '../../src/extract/define-source.js'
+import { env } from '../../src/config/env.js'
+import { defineResource, defineSource } from '../../src/source/define-source.js'
 import {
   CustomFieldSchema,
   RequestSchema,
@@ -41,6 +42,10 @@ const requestList = (name: string, path: string) =>
 
 export const thenaSource = defineSource({
   name: 'thena',
+  client: {
+    baseUrl: env('THENA_BASE_URL', 'https://bolt.thena.ai'),
+    auth: { type: 'bearer', token: env('THENA_API_TOKEN') },
+  },
   resources: [
     defineResource({
       name: 'sub_statuses',

@@ -21,12 +21,12 @@ export interface PipelineFlags {
 /** The pipelines a command applies to: the one named, or all of them. */
 export async function selectPipelines(
   flags: PipelineFlags,
-  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly secrets?: boolean } = {},
 ): Promise<ResolvedPipeline[]> {
   const { loadConfig, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
   const names = flags.pipeline ? [flags.pipeline] : Object.keys(config.pipelines)
-  return names.map((name) => resolvePipeline(config, name, env))
+  return names.map((name) => resolvePipeline(config, name, process.env, options))
 }
 
 /** The first pipeline (or the named one), for commands that read one warehouse. */
@@ -34,8 +34,8 @@ export async function selectPipeline(flags: PipelineFlags): Promise<ResolvedPipe
   const { loadConfig, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
   const name = flags.pipeline ?? Object.keys(config.pipelines)[0] ?? 'thena'
-  // Reading the warehouse needs no token: a placeholder keeps the token check for `run`.
-  return resolvePipeline(config, name, { THENA_API_TOKEN: 'unused-for-reading', ...process.env })
+  // Reading the warehouse needs none of the API's secrets: they are not read at all.
+  return resolvePipeline(config, name, process.env, { secrets: false })
 }
 
 /** Exit code for a run's outcome. */

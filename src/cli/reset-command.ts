@@ -30,10 +30,7 @@ export function resetCommand(): Command {
     .option('--yes', 'confirm --drop-tables (reset never asks)')
     .action(async (flags: ResetFlags) => {
       // A reset needs the warehouse, not the API.
-      const pipelines = await selectPipelines(flags, {
-        THENA_API_TOKEN: 'unused-for-reset',
-        ...process.env,
-      })
+      const pipelines = await selectPipelines(flags, { secrets: false })
       const namesOf = (p: (typeof pipelines)[number]) => p.resources.map((r) => r.name)
       if (flags.all && flags.resource)
         throw new ConfigError(

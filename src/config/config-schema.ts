@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
-import type { SourceDefinition } from '../extract/define-source.js'
+import type { SourceDefinition } from '../source/define-source.js'
 import { paginatorSchema } from '../http/paginator.js'
 import { CONTRACT_MODES } from '../normalize/schema-contract.js'
 import type {
@@ -98,7 +98,7 @@ const sourceSchema = z
 const pipelineSchema = strict({
   source: sourceSchema.optional(),
   baseUrl: setting.optional(),
-  token: setting,
+  token: setting.optional(),
   destination: setting.optional(),
   dataset: z
     .string()

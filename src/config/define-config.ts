@@ -1,10 +1,9 @@
-import type { SourceDefinition } from '../extract/define-source.js'
+import type { SourceDefinition } from '../source/define-source.js'
 import type { PaginatorConfig } from '../http/paginator.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
-import type { EnvRef } from './env.js'
+import type { Setting } from './env.js'
 
-/** A setting given directly or read from an environment variable at run time. */
-export type Setting = string | EnvRef
+export type { Setting } from './env.js'
 
 /** Per-resource overrides. */
 export interface ResourceConfig {
@@ -41,7 +40,7 @@ export interface ScheduleConfig {
 export interface HttpConfig {
   /** Requests in flight at once. Default 4. */
   readonly concurrency?: number
-  /** Spacing budget for APIs that send no rate-limit headers; 0 = none. Default 0. */
+  /** Spacing budget for APIs that send no rate-limit headers; 0 = none. Default: the source's, else 0. */
   readonly requestsPerMinute?: number
   /** Retries of one request (5xx, timeouts, dropped connections, bad bodies). Default 8. */
   readonly maxRetries?: number
@@ -84,10 +83,17 @@ export interface DuckDbSettings {
 export interface PipelineConfig {
   /** What to read. Default: the Thena bolt source (`sources/thena`). */
   readonly source?: SourceDefinition
-  /** API base URL. Default `https://bolt.thena.ai`. */
+  /**
+   * API base URL, overriding the source's `client.baseUrl` (for bolt `THENA_BASE_URL`, else
+   * `https://bolt.thena.ai`). Required for a source without `client`.
+   */
   readonly baseUrl?: Setting
-  /** Bearer token. Required; use `env('THENA_API_TOKEN')`, never a literal in a committed file. */
-  readonly token: Setting
+  /**
+   * The auth secret, overriding the one the source's `client.auth` declares (bolt's bearer
+   * token: `THENA_API_TOKEN`; an api_key's key; basic's password). Required for a source
+   * without `client`; use `env('THENA_API_TOKEN')`, never a literal in a committed file.
+   */
+  readonly token?: Setting
   /** `duckdb:PATH` or a `postgres://` URL. Default `duckdb:./thena.duckdb`. */
   readonly destination?: Setting
   /** Schema (dataset) the tables land in. Default `thena`. */

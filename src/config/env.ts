@@ -16,3 +16,6 @@ export const env = (name: string, defaultValue?: string): EnvRef =>
 
 export const isEnvRef = (value: unknown): value is EnvRef =>
   typeof value === 'object' && value !== null && (value as EnvRef).kind === 'env'
+
+/** A setting given directly or read from an environment variable at run time. */
+export type Setting = string | EnvRef

@@ -1,17 +1,20 @@
 import { thenaSource } from '../../sources/thena/index.js'
-import { ConfigError } from '../errors.js'
-import type { SourceDefinition } from '../extract/define-source.js'
+import type { ResourceDefinition, SourceDefinition } from '../source/define-source.js'
+import { resolveAuth } from '../source/auth.js'
+import type { ResolvedAuth } from '../source/auth.js'
 import type { HttpClientOptions } from '../http/http-client.js'
 import { resolveResource } from '../source/resolve-resource.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
 import type { Destination } from '../load/destination.js'
 import { destinationFromUrl, registerSecretsIn } from '../load/destination-registry.js'
-import type { PipelineConfig, Setting, ThenaSyncConfig } from './define-config.js'
+import type { PipelineConfig, ThenaSyncConfig } from './define-config.js'
+import type { Setting } from './env.js'
+import { fail, readSetting as read } from './read-setting.js'
+import type { SettingValue } from './read-setting.js'
 import { validateDetailed } from 'node-cron'
 import { validateConfig } from './config-schema.js'
 import { closestMatch } from './closest-match.js'
-import { env as envRef, isEnvRef } from './env.js'
-import { redactor } from '../redactor.js'
+import { env as envRef } from './env.js'
 
 export type { ResolvedResource } from '../source/resolve-resource.js'
 
@@ -22,6 +25,33 @@ export interface ResolvedSchedule {
   readonly timezone: string
 }
 
+/** Where and how the pipeline's API is reached, resolved: what feeds its HttpClient. */
+export interface ResolvedClient {
+  /** The base URL, without a trailing slash. */
+  readonly baseUrl: string
+  /** Headers and query parameters every request carries (none when resolved without secrets). */
+  readonly auth: ResolvedAuth
+  /** Default headers of the source. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The request budget (0 = none): `http.requestsPerMinute` over the source's. */
+  readonly rateLimit: { readonly requestsPerMinute: number; readonly requestsPerHour: number }
+}
+
+/** HTTP engine settings of a pipeline (retries, timeouts, waits), without the client half. */
+export type HttpEngineOptions = Omit<
+  HttpClientOptions,
+  'baseUrl' | 'auth' | 'headers' | 'requestsPerMinute' | 'requestsPerHour'
+>
+
+/** Options of `resolvePipeline`. */
+export interface ResolveOptions {
+  /**
+   * False: read no secret of the source (commands that only read the warehouse), so they work
+   * without the API's credentials; `client.auth` then sends nothing. Default true.
+   */
+  readonly secrets?: boolean
+}
+
 /** A pipeline ready to run: settings resolved, environment read, destination built. */
 export interface ResolvedPipeline {
   readonly name: string
@@ -30,7 +60,10 @@ export interface ResolvedPipeline {
   readonly destination: Destination
   /** Schema the tables land in. */
   readonly dataset: string
-  readonly http: HttpClientOptions
+  /** The client half: base URL, auth, headers, budget. */
+  readonly client: ResolvedClient
+  /** The engine settings (`pipelines.*.http` without `requestsPerMinute`). */
+  readonly http: HttpEngineOptions
   readonly batchPages: number
   readonly schedule: ResolvedSchedule
   readonly reconcile: { readonly maxDeleteShare: number }
@@ -39,40 +72,14 @@ export interface ResolvedPipeline {
 const DEFAULT_MAX_DELETE_SHARE = 0.5
 const DEFAULT_BATCH_PAGES = 25
 
+/** Base URL of a source without `client` when the pipeline gives none (as before sources had one). */
 const DEFAULT_BASE_URL = 'https://bolt.thena.ai'
 const DEFAULT_DESTINATION = 'duckdb:./thena.duckdb'
 
-const fail = (field: string, problem: string): never => {
-  throw new ConfigError(`${field}: ${problem}`)
-}
-
-/** A setting's value and the name its problems are reported under: the variable, or the field. */
-interface SettingValue {
-  readonly value: string
-  readonly field: string
-}
-
-/**
- * Reads a setting. An `env()` reference whose variable is unset (or empty) takes its default;
- * without one it is an error naming the variable, even where the field itself is optional.
- */
-function read(
-  setting: Setting | undefined,
-  field: string,
-  env: NodeJS.ProcessEnv,
-  fallback?: string,
-): SettingValue {
-  if (setting === undefined)
-    return fallback === undefined ? fail(field, 'is required') : { value: fallback, field }
-  if (!isEnvRef(setting)) return { value: setting, field }
-  const value = env[setting.name]
-  if (value !== undefined && value !== '') return { value, field: setting.name }
-  if (setting.default !== undefined) return { value: setting.default, field }
-  return fail(
-    setting.name,
-    `is not set (${field} reads it): export ${setting.name}=...` +
-      (field.endsWith('.token') ? ' (or try `thena-sync demo`, which needs none)' : ''),
-  )
+/** The options of the pipeline's HttpClient: its client half and its engine settings. */
+export function httpClientOptions(pipeline: ResolvedPipeline): HttpClientOptions {
+  const { baseUrl, auth, headers, rateLimit } = pipeline.client
+  return { ...pipeline.http, baseUrl, auth, headers, ...rateLimit }
 }
 
 /** DuckDB settings, resolved (see `DuckDbSettings`). */
@@ -108,6 +115,7 @@ export function resolvePipeline(
   config: ThenaSyncConfig,
   name: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
 ): ResolvedPipeline {
   validateConfig(config)
   const p: PipelineConfig | undefined = Object.hasOwn(config.pipelines, name)
@@ -123,22 +131,8 @@ export function resolvePipeline(
   }
   const at = `pipelines.${name}`
   const dataset = p.dataset ?? 'thena'
-  const baseUrl = checkBaseUrl(read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL))
-  const token = read(p.token, `${at}.token`, env)
-  redactor.add(token.value)
-  // A header value cannot hold a line break: undici would fail every request as a network error.
-  if ([...token.value].some((c) => c < ' ' || c === '\x7f'))
-    fail(
-      token.field,
-      'contains a line break or another control character; copy the token again without it',
-    )
-  const foreign = [...token.value].find((c) => c > '\x7f')
-  if (foreign)
-    fail(
-      token.field,
-      `contains U+${foreign.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which a token cannot hold (it is ASCII); copy the token again without it`,
-    )
-  if (token.value.trim() === '') fail(token.field, 'is empty')
+  const source = p.source ?? thenaSource
+  const client = resolveClient(p, source, at, env, options.secrets !== false)
   const destinationUrl = read(p.destination, `${at}.destination`, env, DEFAULT_DESTINATION)
   const destination = destinationFromUrl(
     destinationUrl.value,
@@ -147,11 +141,11 @@ export function resolvePipeline(
     resolveDuckDb(p, at, env),
     env,
   )
-  const source = p.source ?? thenaSource
   const resources: ResolvedResource[] = []
-  for (const [i, resource] of source.resources.entries()) {
-    const override = p.resources?.[resource.name]
+  for (const [i, declared] of source.resources.entries()) {
+    const override = p.resources?.[declared.name]
     if (override?.enabled === false) continue
+    const resource = withDefaults(declared, source)
     const earlier = source.resources.slice(0, i)
     resources.push(resolveResource(source.name, resource, override, p.contract, earlier))
   }
@@ -161,10 +155,65 @@ export function resolvePipeline(
     resources,
     destination,
     dataset,
-    http: { ...p.http, baseUrl, token: token.value },
+    client,
+    http: engineOptions(p),
     batchPages: p.batchPages ?? DEFAULT_BATCH_PAGES,
     schedule: resolveSchedule(p, at, env),
     reconcile: { maxDeleteShare: p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE },
+  }
+}
+
+/** `resource` over the source's `resourceDefaults`, its paginator defaulting to the client's. */
+function withDefaults(resource: ResourceDefinition, source: SourceDefinition): ResourceDefinition {
+  const own = Object.fromEntries(Object.entries(resource).filter(([, v]) => v !== undefined))
+  const merged = { ...source.resourceDefaults, ...own } as ResourceDefinition
+  const paginator = merged.paginator ?? source.client?.paginator
+  return paginator === undefined ? merged : { ...merged, paginator }
+}
+
+/** `pipelines.*.http` without the budget, which the client half carries. */
+function engineOptions(p: PipelineConfig): HttpEngineOptions {
+  const { requestsPerMinute: _budget, ...engine } = p.http ?? {}
+  return engine
+}
+
+/**
+ * The client half: the source's `client`, with the pipeline's `baseUrl` and `token` as
+ * overrides; a source without one takes them from the pipeline (a bearer token, required).
+ */
+function resolveClient(
+  p: PipelineConfig,
+  source: SourceDefinition,
+  at: string,
+  env: NodeJS.ProcessEnv,
+  secrets: boolean,
+): ResolvedClient {
+  const declared = source.client
+  const baseUrl = checkBaseUrl(
+    p.baseUrl !== undefined || !declared
+      ? read(p.baseUrl, `${at}.baseUrl`, env, DEFAULT_BASE_URL)
+      : read(declared.baseUrl, `source ${source.name}: client.baseUrl`, env),
+  )
+  let auth: ResolvedAuth
+  if (declared)
+    auth = resolveAuth(declared.auth, env, {
+      field: `source ${source.name}: client.auth`,
+      ...(p.token !== undefined && { secret: p.token, secretField: `${at}.token` }),
+      secrets,
+    })
+  else {
+    // Checked here, not by the schema: a source with `client` declares its own secret.
+    if (p.token === undefined) fail(`${at}.token`, "is required, e.g. env('THENA_API_TOKEN')")
+    auth = resolveAuth({ type: 'bearer', token: p.token! }, env, { field: at, secrets })
+  }
+  return {
+    baseUrl,
+    auth,
+    headers: declared?.headers ?? {},
+    rateLimit: {
+      requestsPerMinute: p.http?.requestsPerMinute ?? declared?.rateLimit?.requestsPerMinute ?? 0,
+      requestsPerHour: declared?.rateLimit?.requestsPerHour ?? 0,
+    },
   }
 }
 

@@ -6,7 +6,7 @@ import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
 import type { ResolvedResource } from '../config/resolve-pipeline.js'
-import type { ResourceDefinition } from './define-source.js'
+import type { ResourceDefinition } from '../source/define-source.js'
 
 /** What lookups need of the run. */
 export interface LookupContext {

@@ -2,6 +2,7 @@ import PQueue from 'p-queue'
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Dispatcher } from 'undici'
 import { TerminalError, TransientError } from '../errors.js'
+import type { ResolvedAuth } from '../source/auth.js'
 import { RateGate } from './rate-gate.js'
 import { WaitPolicy } from './wait-policy.js'
 import type { WaitEvent } from './wait-policy.js'
@@ -10,12 +11,16 @@ import type { WaitEvent } from './wait-policy.js'
 export interface HttpClientOptions {
   /** API base URL, e.g. `https://bolt.thena.ai`; its path (if any) prefixes every request path. */
   readonly baseUrl: string
-  /** Bearer token; sent only in the Authorization header, never logged. */
-  readonly token: string
+  /** Credentials added to every request (headers and query parameters), never logged. */
+  readonly auth: ResolvedAuth
+  /** Headers sent with every request; the auth headers win on a clash. Default none. */
+  readonly headers?: Readonly<Record<string, string>>
   /** Requests in flight at once. Default 4. */
   readonly concurrency?: number
   /** Spacing budget when the API sends no rate-limit headers; 0 = none. Default 0. */
   readonly requestsPerMinute?: number
+  /** At most this many requests in any hour (a sliding window); 0 = none. Default 0. */
+  readonly requestsPerHour?: number
   /** Retries of one request after a 5xx, timeout, bad body or dropped connection. Default 8. */
   readonly maxRetries?: number
   /** Waits after 429 for one request before giving up. Default 50. */
@@ -45,31 +50,53 @@ export interface HttpStats {
   rateLimitWaitMs: number
 }
 
-/** Per-call options of `HttpClient.get`. */
+/** Per-call options of `HttpClient.get` and `HttpClient.request`. */
 export interface GetOptions {
   /** Resolve a 404 as `{ status: 404, body: null }` instead of failing. Default false. */
   readonly allowNotFound?: boolean
 }
 
+/** One request: a path under the base URL, or an absolute URL on its origin (a next link). */
+export interface HttpRequest {
+  /** HTTP method; a POST sends `body` as JSON. */
+  readonly method: 'GET' | 'POST'
+  /** Path relative to the base URL's path; ignored when `url` is given. */
+  readonly path: string
+  /** Query parameters, added to the path's or the URL's own. Default none. */
+  readonly query?: Readonly<Record<string, string>>
+  /** Body of a POST, sent as JSON. Default none. */
+  readonly body?: unknown
+  /** An absolute URL (e.g. a next link), allowed only on the base URL's origin. */
+  readonly url?: string
+}
+
+/** A JSON response. */
 export interface JsonResponse {
+  /** HTTP status. */
   readonly status: number
+  /** The parsed body (null for an allowed 404). */
   readonly body: unknown
   /** The body as received ('' for a 404 allowed by `allowNotFound`). */
   readonly text: string
+  /** Response headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 500, 502, 503, 504])
 
 /**
- * GET JSON from the API over a keep-alive undici Pool, with bearer auth, a header-aware rate
- * gate, and retries with exponential backoff and jitter. 401/403 stop at once.
+ * GET or POST JSON over a keep-alive undici Pool, with the source's auth and headers, a
+ * header-aware rate gate and request budget, and retries with exponential backoff and jitter.
+ * 401/403 stop at once.
  */
 export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0, rateLimited: 0, rateLimitWaitMs: 0 }
   readonly #pool: Pool
   readonly #queue: PQueue
   readonly #gate: RateGate
-  readonly #options: Required<HttpClientOptions>
+  readonly #options: Required<Omit<HttpClientOptions, 'headers'>>
+  /** Default headers, then the auth headers, then `accept`, lower-case names. */
+  readonly #headers: Record<string, string>
   readonly #origin: string
   /** The base URL's path (`/some/prefix`), which every request path goes under. */
   readonly #prefix: string
@@ -83,6 +110,7 @@ export class HttpClient {
     this.#options = {
       concurrency: 4,
       requestsPerMinute: 0,
+      requestsPerHour: 0,
       maxRetries: 8,
       maxRateLimitWaits: 50,
       timeoutMs: 30_000,
@@ -90,6 +118,10 @@ export class HttpClient {
       maxWaitSeconds: 300,
       ...options,
     }
+    this.#headers = {}
+    for (const [name, value] of Object.entries(options.headers ?? {}))
+      this.#headers[name.toLowerCase()] = value
+    Object.assign(this.#headers, { accept: 'application/json' }, options.auth.headers)
     this.waits = new WaitPolicy(this.#options.maxWaitSeconds * 1000, events.onWait)
     const url = new URL(options.baseUrl)
     this.#origin = url.origin
@@ -102,7 +134,13 @@ export class HttpClient {
     })
     this.#queue = new PQueue({ concurrency: this.#options.concurrency })
     const rpm = this.#options.requestsPerMinute
-    this.#gate = new RateGate(50, rpm > 0 ? 60_000 / rpm : 0, this.waits, rpm)
+    this.#gate = new RateGate(
+      50,
+      rpm > 0 ? 60_000 / rpm : 0,
+      this.waits,
+      rpm,
+      this.#options.requestsPerHour,
+    )
   }
 
   /** GET `path` (relative to the base URL's path) with `query`; resolves to the parsed JSON. */
@@ -112,10 +150,54 @@ export class HttpClient {
     signal?: AbortSignal,
     options: GetOptions = {},
   ): Promise<JsonResponse> {
+    return this.request({ method: 'GET', path, query }, signal, options)
+  }
+
+  /**
+   * Sends `req` (a POST with its body as JSON) with the auth and default headers; resolves to
+   * the parsed JSON. An absolute `url` off the base URL's origin is refused: the credentials
+   * go nowhere else.
+   */
+  request(req: HttpRequest, signal?: AbortSignal, options: GetOptions = {}): Promise<JsonResponse> {
+    let target: { path: string; label: string }
+    try {
+      target = this.#target(req)
+    } catch (error) {
+      return Promise.reject(error as Error)
+    }
     const stop = this.#stopSignal(signal)
     return this.#queue.add(() =>
-      this.#getWithRetries(path, query, stop, options),
+      this.#requestWithRetries(req, target, stop, options),
     ) as Promise<JsonResponse>
+  }
+
+  /** The request's path with every query parameter, and its label for messages (without auth). */
+  #target(req: HttpRequest): { path: string; label: string } {
+    let pathname: string
+    const search = new URLSearchParams()
+    if (req.url !== undefined) {
+      let url: URL | undefined
+      try {
+        url = new URL(req.url)
+      } catch {
+        url = undefined
+      }
+      if (url?.origin !== this.#origin)
+        throw new TerminalError(
+          'pagination_foreign_url',
+          `${req.method} ${url ? url.origin : 'a next link that is not a URL'}: refused, as it is not on the API's origin ${this.#origin} (the credentials are never sent elsewhere)`,
+        )
+      pathname = url.pathname
+      for (const [name, value] of url.searchParams) search.append(name, value)
+    } else pathname = `${this.#prefix}${req.path}`
+    for (const [name, value] of Object.entries(req.query ?? {})) search.set(name, value)
+    const shown = search.toString()
+    for (const [name, value] of Object.entries(this.#options.auth.query)) search.set(name, value)
+    const sent = search.toString()
+    return {
+      path: `${pathname}${sent ? `?${sent}` : ''}`,
+      label: `${req.method} ${this.#origin}${pathname}${shown ? `?${shown}` : ''}`,
+    }
   }
 
   /** Ends every wait and request still going (their callers get an AbortError), then the pool. */
@@ -132,15 +214,16 @@ export class HttpClient {
     return stop
   }
 
-  async #getWithRetries(
-    path: string,
-    query: Record<string, string>,
+  async #requestWithRetries(
+    req: HttpRequest,
+    { path: target, label }: { path: string; label: string },
     signal: AbortSignal,
     options: GetOptions,
   ): Promise<JsonResponse> {
-    const search = new URLSearchParams(query).toString()
-    const target = `${this.#prefix}${path}${search ? `?${search}` : ''}`
-    const label = `GET ${this.#origin}${target}`
+    const post = req.method === 'POST'
+    const body = post && req.body !== undefined ? JSON.stringify(req.body) : undefined
+    const headers =
+      body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' }
     let failures = 0
     let rateLimitWaits = 0
     for (;;) {
@@ -152,8 +235,9 @@ export class HttpClient {
       try {
         res = await this.#pool.request({
           path: target,
-          method: 'GET',
-          headers: { authorization: `Bearer ${this.#options.token}`, accept: 'application/json' },
+          method: req.method,
+          headers,
+          ...(body !== undefined && { body }),
           signal,
         })
       } catch (error) {
@@ -185,7 +269,7 @@ export class HttpClient {
       const status = res.statusCode
       if (status >= 200 && status < 300) {
         try {
-          return { status, body: JSON.parse(text) as unknown, text }
+          return { status, body: JSON.parse(text) as unknown, text, headers: res.headers }
         } catch (error) {
           const reason = `the body is not valid JSON (${text.length} bytes: ${(error as Error).message})`
           if (failures >= this.#options.maxRetries)
@@ -197,11 +281,12 @@ export class HttpClient {
           continue
         }
       }
-      if (status === 404 && options.allowNotFound) return { status, body: null, text: '' }
+      if (status === 404 && options.allowNotFound)
+        return { status, body: null, text: '', headers: res.headers }
       if (status === 401 || status === 403) {
         throw new TerminalError(
           'http_unauthorized',
-          `the API refused the token (HTTP ${status}) for ${label}: check THENA_API_TOKEN`,
+          `the API refused the token (HTTP ${status}) for ${label}: check ${this.#options.auth.describe}`,
         )
       }
       if (status === 429) {

@@ -1,5 +1,7 @@
 import { WaitPolicy } from './wait-policy.js'
 
+const HOUR_MS = 3_600_000
+
 /** What the API last said about the rate-limit window. */
 interface WindowInfo {
   remaining: number
@@ -12,7 +14,8 @@ interface WindowInfo {
 /**
  * Reads `X-RateLimit-Remaining` / `X-RateLimit-Reset` and holds back a request it knows would
  * be refused: when the requests in flight would use up what is left of the window, the next
- * one waits for the reset. Without those headers it only spaces requests by `minIntervalMs`.
+ * one waits for the reset. Without those headers it only spaces requests by `minIntervalMs`
+ * and keeps to `requestsPerHour` in any sliding hour.
  */
 export class RateGate {
   #window: WindowInfo | undefined
@@ -30,7 +33,12 @@ export class RateGate {
     readonly waits = new WaitPolicy(0),
     /** The `http.requestsPerMinute` behind `minIntervalMs`, for the log. */
     readonly requestsPerMinute = 0,
+    /** At most this many request starts in any hour (a sliding window); 0 = none. */
+    readonly requestsPerHour = 0,
   ) {}
+
+  /** Start times (epoch ms) of the requests in the last hour, oldest first (per-hour budget only). */
+  readonly #hourStarts: number[] = []
 
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
@@ -54,6 +62,19 @@ export class RateGate {
           signal,
         )
         continue
+      }
+      if (this.requestsPerHour > 0) {
+        while (this.#hourStarts.length > 0 && this.#hourStarts[0]! <= now - HOUR_MS)
+          this.#hourStarts.shift()
+        if (this.#hourStarts.length >= this.requestsPerHour) {
+          const wait = this.#hourStarts[0]! + HOUR_MS - now
+          const reason = `keeping to the budget of ${this.requestsPerHour} requests per hour`
+          this.waits.check(wait, reason)
+          this.waitedMs += wait
+          await this.waits.wait(wait, reason, signal)
+          continue
+        }
+        this.#hourStarts.push(now)
       }
       this.#nextSlot = now + this.minIntervalMs
       this.#inFlight++

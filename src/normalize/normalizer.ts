@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { ResourceDefinition } from '../extract/define-source.js'
+import type { ResourceDefinition } from '../source/define-source.js'
 import type { PathNode, SchemaRegistry, TableState } from './schema-registry.js'
 import type { ColumnSchema, ColumnType, Row } from './table-schema.js'
 import { shapeOf } from './zod-shape.js'

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { httpClientOptions } from '../config/resolve-pipeline.js'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
 import { fetchPageAt, walkTargetOf } from '../extract/walk-resource.js'
@@ -194,7 +195,10 @@ export async function openRun(
   pipeline: ResolvedPipeline,
   options: RunOptions,
 ): Promise<OpenRun | RefusedRun> {
-  const http = new HttpClient(pipeline.http, options.onWait ? { onWait: options.onWait } : {})
+  const http = new HttpClient(
+    httpClientOptions(pipeline),
+    options.onWait ? { onWait: options.onWait } : {},
+  )
   const stats = new RunStats(
     newLoadId(),
     pipeline.name,

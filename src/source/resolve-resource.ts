@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
-import type { ResourceDefinition } from '../extract/define-source.js'
+import type { ResourceDefinition } from '../source/define-source.js'
 import { legacyPaginator, paginatorSchema } from '../http/paginator.js'
 import type { PaginatorConfig } from '../http/paginator.js'
 import { EVOLVE } from '../normalize/schema-contract.js'

@@ -50,7 +50,11 @@ const pipeline = resolvePipeline(
 
 async function walkOnly(): Promise<{ requests: number; records: number }> {
   const resource = pipeline.resources.find((r) => r.name === 'requests')!
-  const client = new HttpClient(pipeline.http)
+  const client = new HttpClient({
+    ...pipeline.http,
+    ...pipeline.client,
+    ...pipeline.client.rateLimit,
+  })
   let records = 0
   const pages = walkResource(
     client,

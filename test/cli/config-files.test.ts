@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HttpClient } from '../../src/http/http-client.js'
+import { bearerAuth } from '../../src/source/auth.js'
 import { startSimulator } from '../../src/simulator/index.js'
 import type { Simulator } from '../../src/simulator/index.js'
 import { runCli } from '../helpers/cli.js'
@@ -303,7 +304,10 @@ describe('the base URL keeps its path', () => {
       (url) => seen.push(url.pathname),
     )
     try {
-      const client = new HttpClient({ baseUrl: `${api.url}/some/prefix/`, token: api.token })
+      const client = new HttpClient({
+        baseUrl: `${api.url}/some/prefix/`,
+        auth: bearerAuth(api.token),
+      })
       await client.get('/rest/v2/users', { limit: '5' })
       await client.close()
       expect(seen).toEqual(['/some/prefix/rest/v2/users'])

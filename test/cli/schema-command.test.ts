@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/pipeline.js'
 import { rowsOf } from '../helpers/truth.js'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
-import { defineSource } from '../../src/extract/define-source.js'
+import { defineSource } from '../../src/source/define-source.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { thenaSource } from '../../sources/thena/index.js'
 

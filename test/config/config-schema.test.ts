@@ -93,10 +93,16 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'THENA_API_TOKEN: is not set (pipelines.thena.token reads it): export THENA_API_TOKEN=... (or try `thena-sync demo`, which needs none)',
   ],
   [
-    'no token',
-    { pipelines: { thena: {} } } as unknown as ThenaSyncConfig,
+    'no token, with a source that declares no client',
+    { pipelines: { thena: { source: { name: 'mine', resources: thenaSource.resources } } } },
     {},
     "pipelines.thena.token: is required, e.g. env('THENA_API_TOKEN')",
+  ],
+  [
+    "no token for bolt: the source's own THENA_API_TOKEN is read",
+    { pipelines: { thena: {} } },
+    {},
+    'THENA_API_TOKEN: is not set (source thena: client.auth.token reads it): export THENA_API_TOKEN=... (or try `thena-sync demo`, which needs none)',
   ],
   [
     'a token with a line break',
@@ -284,7 +290,7 @@ describe('the config schema', () => {
     })
     expect(validateConfig(config)).toBe(config)
     const resolved = resolve(config)
-    expect(resolved.http.baseUrl).toBe('https://example.com/api')
+    expect(resolved.client.baseUrl).toBe('https://example.com/api')
     expect(resolved.batchPages).toBe(5)
     expect(resolved.schedule).toEqual({ cron: '0 0 29 2 *', timezone: 'Europe/Berlin' })
     expect(resolved.resources.map((r) => r.name)).not.toContain('users')

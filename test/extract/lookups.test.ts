@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { DuckDbDestination } from '../../destinations/duckdb/index.js'
-import { defineResource } from '../../src/extract/define-source.js'
+import { defineResource } from '../../src/source/define-source.js'
 import { Lookups } from '../../src/extract/lookups.js'
 import { HttpClient } from '../../src/http/http-client.js'
+import { bearerAuth } from '../../src/source/auth.js'
 import { Committer } from '../../src/load/committer.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
@@ -57,7 +58,7 @@ describe('Lookups', () => {
       schema: 'thena',
     })
     const session = await destination.connect()
-    const http = new HttpClient({ baseUrl: api.url, token: api.token, backoffMs: 1 })
+    const http = new HttpClient({ baseUrl: api.url, auth: bearerAuth(api.token), backoffMs: 1 })
     try {
       await session.prepare()
       const registry = new SchemaRegistry(destination.capabilities, [])

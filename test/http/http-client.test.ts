@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { HttpClient } from '../../src/http/http-client.js'
+import { bearerAuth } from '../../src/source/auth.js'
 import { startStandInApi } from '../helpers/http.js'
 import type { StandInApi } from '../helpers/http.js'
 
@@ -15,7 +16,12 @@ describe('a request undici refuses to send', () => {
   ] as const) {
     it(`${what}: fails at once, not retried`, async () => {
       api = await startStandInApi({})
-      const client = new HttpClient({ baseUrl: api.url, token, concurrency: 2, backoffMs: 1 })
+      const client = new HttpClient({
+        baseUrl: api.url,
+        auth: bearerAuth(token),
+        concurrency: 2,
+        backoffMs: 1,
+      })
       const started = Date.now()
       const error = await client.get(path).then(
         () => undefined,

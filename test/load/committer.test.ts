@@ -9,7 +9,7 @@ import { Committer } from '../../src/load/committer.js'
 import type { DestinationSession } from '../../src/load/destination.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
-import { defineResource } from '../../src/extract/define-source.js'
+import { defineResource } from '../../src/source/define-source.js'
 import { z } from 'zod'
 import { tempDir } from '../helpers/pipeline.js'
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { destinationFromUrl } from '../../src/load/destination-registry.js'
-import { defineResource } from '../../src/extract/define-source.js'
+import { defineResource } from '../../src/source/define-source.js'
 import type { DestinationSession } from '../../src/load/destination.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { DUCKDB_CAPABILITIES } from '../../destinations/duckdb/index.js'
-import { defineResource } from '../../src/extract/define-source.js'
+import { defineResource } from '../../src/source/define-source.js'
 import { Normalizer } from '../../src/normalize/normalizer.js'
 import { SchemaRegistry, pathKey } from '../../src/normalize/schema-registry.js'
 

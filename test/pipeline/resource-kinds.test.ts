@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineResource, defineSource } from '../../src/extract/define-source.js'
+import { defineResource, defineSource } from '../../src/source/define-source.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { startStandInApi } from '../helpers/http.js'

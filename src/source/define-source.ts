@@ -1,5 +1,7 @@
 import type { z } from 'zod'
+import type { Setting } from '../config/env.js'
 import type { PaginatorConfig } from '../http/paginator.js'
+import type { AuthDeclaration } from './auth.js'
 
 /** A strategy by name, or with its settings (`{ type: 'updated_since', field, param }`). */
 export type IncrementalDeclaration =
@@ -104,10 +106,41 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly params?: Readonly<Record<string, string>>
 }
 
+/** A budget for an API that sends no rate-limit headers. */
+export interface RateLimitBudget {
+  /** Requests started in any minute, at most; 0 or absent = no limit. */
+  readonly requestsPerMinute?: number
+  /** Requests started in any hour (a sliding window), at most; 0 or absent = no limit. */
+  readonly requestsPerHour?: number
+}
+
+/** How a source's API is reached: where, with which credentials, headers and budget. */
+export interface SourceClient {
+  /** API base URL, e.g. `env('THENA_BASE_URL', 'https://bolt.thena.ai')`; a pipeline's `baseUrl` overrides it. */
+  readonly baseUrl: Setting
+  /** How requests authenticate; a pipeline's `token` overrides its secret. */
+  readonly auth: AuthDeclaration
+  /** Headers sent with every request (auth headers win on a clash). Default none. */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Paginator of resources that declare none. Default none (each resource declares its own). */
+  readonly paginator?: PaginatorConfig
+  /** Budget for an API without rate-limit headers; `http.requestsPerMinute` overrides it. */
+  readonly rateLimit?: RateLimitBudget
+}
+
 /** A set of resources from one API. */
 export interface SourceDefinition {
+  /** The source's name, used in messages. */
   readonly name: string
+  /** The resources it reads, each landing in its own table. */
   readonly resources: readonly ResourceDefinition[]
+  /**
+   * Where and how its API is reached. Without it a pipeline must give `baseUrl` and a bearer
+   * `token` itself.
+   */
+  readonly client?: SourceClient
+  /** Settings merged under each resource at resolution (the resource's own win). Default none. */
+  readonly resourceDefaults?: Partial<Omit<ResourceDefinition, 'name' | 'path' | 'schema'>>
 }
 
 /** Declares a resource; an identity function that keeps the schema's type. */
