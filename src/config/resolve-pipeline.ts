@@ -3,7 +3,7 @@ import type { ResourceDefinition, SourceDefinition } from '../source/define-sour
 import { resolveAuth } from '../source/auth.js'
 import type { ResolvedAuth } from '../source/auth.js'
 import type { HttpClientOptions } from '../http/http-client.js'
-import { resolveResource } from '../source/resolve-resource.js'
+import { isEnabled, resolveResource } from '../source/resolve-resource.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
 import type { Destination } from '../load/destination.js'
 import { destinationFromUrl, registerSecretsIn } from '../load/destination-registry.js'
@@ -146,8 +146,11 @@ export function resolvePipeline(
     const override = p.resources?.[declared.name]
     if (override?.enabled === false) continue
     const resource = withDefaults(declared, source)
+    const field = `source ${source.name}: resource ${declared.name}: enabled`
+    if (override?.enabled !== true && !isEnabled(resource.enabled, field, env)) continue
     const earlier = source.resources.slice(0, i)
-    resources.push(resolveResource(source.name, resource, override, p.contract, earlier))
+    const context = { env, secrets: options.secrets !== false }
+    resources.push(resolveResource(source.name, resource, override, p.contract, earlier, context))
   }
   return {
     name,

@@ -1,5 +1,6 @@
 import type { ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError } from '../errors.js'
+import type { ResolvedAuth } from '../source/auth.js'
 import type { HttpClient, JsonResponse } from '../http/http-client.js'
 import { valueAt } from '../http/paginator.js'
 import type { FetchedPage } from '../source/incremental/strategy.js'
@@ -17,6 +18,11 @@ export interface WalkTarget {
   readonly query?: Readonly<Record<string, string>>
   /** The records path holds one object (a snapshot), not an array. Default false. */
   readonly single?: boolean
+  /** Default `GET`; a `POST` sends `body`, with the paginator's fields, as JSON. */
+  readonly method?: 'GET' | 'POST'
+  readonly body?: Readonly<Record<string, unknown>>
+  /** Credentials of this endpoint instead of the client's. */
+  readonly auth?: ResolvedAuth
 }
 
 /** The endpoint of a resource, with a plan's extra parameters. */
@@ -45,8 +51,19 @@ export function fetchPageAt(
   position: PagePosition | undefined,
   signal?: AbortSignal,
 ): Promise<JsonResponse> {
-  const request = target.paginator.request(position)
-  return client.get(target.path, { ...target.query, ...request.query }, signal)
+  const page = target.paginator.request(position)
+  const post = target.method === 'POST'
+  return client.request(
+    {
+      method: target.method ?? 'GET',
+      path: target.path,
+      query: { ...target.query, ...page.query },
+      ...(post && { body: { ...target.body, ...page.body } }),
+      ...(page.url !== undefined && { url: page.url }),
+      ...(target.auth && { auth: target.auth }),
+    },
+    signal,
+  )
 }
 
 /**
@@ -65,7 +82,7 @@ export async function* walkResource(
     const key = positionKey(position)
     const known = prefetched?.get(key)
     prefetched?.delete(key)
-    const { body, text } = known ?? (await fetchPageAt(client, target, position, signal))
+    const { body, text, headers } = known ?? (await fetchPageAt(client, target, position, signal))
     const found = recordsOf(target, body)
     const single = target.single && typeof found === 'object' && !Array.isArray(found)
     const records = single ? (found === null ? [] : [found]) : found
@@ -74,13 +91,13 @@ export async function* walkResource(
         target.recordsPath.length === 0 ? 'the top level' : `\`${target.recordsPath.join('.')}\``
       throw new TerminalError(
         'unexpected_response',
-        `GET ${target.path}: expected ${target.single ? 'an object' : 'an array of records'} at ${where}`,
+        `${target.method ?? 'GET'} ${target.path}: expected ${target.single ? 'an object' : 'an array of records'} at ${where}`,
       )
     }
     return {
       records,
       position,
-      next: target.paginator.next(position, { body, headers: {}, records: records.length }),
+      next: target.paginator.next(position, { body, headers, records: records.length }),
       text,
     }
   }
@@ -93,7 +110,7 @@ export async function* walkResource(
       if (page.records.length > 0 && page.text === previous)
         throw new TerminalError(
           'pagination_loop',
-          `GET ${target.path}: the API served the same page twice in a row: stopping instead of looping (check the paginator settings)`,
+          `${target.method ?? 'GET'} ${target.path}: the API served the same page twice in a row: stopping instead of looping (check the paginator settings)`,
         )
       previous = page.text
       if (page.next) {

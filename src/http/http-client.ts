@@ -68,6 +68,8 @@ export interface HttpRequest {
   readonly body?: unknown
   /** An absolute URL (e.g. a next link), allowed only on the base URL's origin. */
   readonly url?: string
+  /** Credentials of this request instead of the client's (a resource with its own). Default the client's. */
+  readonly auth?: ResolvedAuth
 }
 
 /** A JSON response. */
@@ -97,6 +99,8 @@ export class HttpClient {
   readonly #options: Required<Omit<HttpClientOptions, 'headers'>>
   /** Default headers, then the auth headers, then `accept`, lower-case names. */
   readonly #headers: Record<string, string>
+  /** The same without the auth headers (a request with its own credentials adds its own). */
+  readonly #plainHeaders: Record<string, string>
   readonly #origin: string
   /** The base URL's path (`/some/prefix`), which every request path goes under. */
   readonly #prefix: string
@@ -118,10 +122,11 @@ export class HttpClient {
       maxWaitSeconds: 300,
       ...options,
     }
-    this.#headers = {}
+    this.#plainHeaders = {}
     for (const [name, value] of Object.entries(options.headers ?? {}))
-      this.#headers[name.toLowerCase()] = value
-    Object.assign(this.#headers, { accept: 'application/json' }, options.auth.headers)
+      this.#plainHeaders[name.toLowerCase()] = value
+    this.#plainHeaders.accept = 'application/json'
+    this.#headers = withAuth(this.#plainHeaders, options.auth)
     this.waits = new WaitPolicy(this.#options.maxWaitSeconds * 1000, events.onWait)
     const url = new URL(options.baseUrl)
     this.#origin = url.origin
@@ -192,7 +197,8 @@ export class HttpClient {
     } else pathname = `${this.#prefix}${req.path}`
     for (const [name, value] of Object.entries(req.query ?? {})) search.set(name, value)
     const shown = search.toString()
-    for (const [name, value] of Object.entries(this.#options.auth.query)) search.set(name, value)
+    for (const [name, value] of Object.entries((req.auth ?? this.#options.auth).query))
+      search.set(name, value)
     const sent = search.toString()
     return {
       path: `${pathname}${sent ? `?${sent}` : ''}`,
@@ -222,8 +228,8 @@ export class HttpClient {
   ): Promise<JsonResponse> {
     const post = req.method === 'POST'
     const body = post && req.body !== undefined ? JSON.stringify(req.body) : undefined
-    const headers =
-      body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' }
+    const own = req.auth ? withAuth(this.#plainHeaders, req.auth) : this.#headers
+    const headers = body === undefined ? own : { ...own, 'content-type': 'application/json' }
     let failures = 0
     let rateLimitWaits = 0
     for (;;) {
@@ -286,7 +292,7 @@ export class HttpClient {
       if (status === 401 || status === 403) {
         throw new TerminalError(
           'http_unauthorized',
-          `the API refused the token (HTTP ${status}) for ${label}: check ${this.#options.auth.describe}`,
+          `the API refused the token (HTTP ${status}) for ${label}: check ${(req.auth ?? this.#options.auth).describe}`,
         )
       }
       if (status === 429) {
@@ -376,6 +382,16 @@ export class HttpClient {
     )
     return failures + 1
   }
+}
+
+/** `headers` with the auth headers added, names in lower case. */
+function withAuth(
+  headers: Readonly<Record<string, string>>,
+  auth: ResolvedAuth,
+): Record<string, string> {
+  const all = { ...headers }
+  for (const [name, value] of Object.entries(auth.headers)) all[name.toLowerCase()] = value
+  return all
 }
 
 function describeNetworkError(error: unknown): string {

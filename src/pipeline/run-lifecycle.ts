@@ -207,7 +207,7 @@ export async function openRun(
   )
   let preflight: { resource: string; response: JsonResponse } | undefined
   const request = async () => {
-    const first = pipeline.resources[0]
+    const first = pipeline.resources.find((r) => !r.parent)
     if (!first) return
     preflight = {
       resource: first.name,

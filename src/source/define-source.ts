@@ -100,10 +100,20 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly parent?: ParentDefinition
   /** HTTP method. Default `GET`; `POST` sends `body` (and a body cursor) as JSON. */
   readonly method?: 'GET' | 'POST'
-  /** JSON body of a POST. Default `{}`. */
+  /**
+   * JSON body of a POST; a top-level value may be `env('NAME', '')`, and one that reads empty
+   * is left out. Default `{}`.
+   */
   readonly body?: Readonly<Record<string, unknown>>
-  /** Query parameters sent with every request. Default none. */
-  readonly params?: Readonly<Record<string, string>>
+  /** Query parameters sent with every request; `env()` values that read empty are left out. Default none. */
+  readonly params?: Readonly<Record<string, Setting>>
+  /** Credentials of this resource instead of the client's (another token). Default the client's. */
+  readonly auth?: AuthDeclaration
+  /**
+   * Whether the resource is read: a boolean, or a setting that enables it when it reads
+   * non-empty (`env('MY_SESSION_TOKEN', '')`). Default true.
+   */
+  readonly enabled?: boolean | Setting
 }
 
 /** A budget for an API that sends no rate-limit headers. */

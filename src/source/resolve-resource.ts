@@ -1,6 +1,11 @@
 import { z } from 'zod'
 import { ConfigError } from '../errors.js'
-import type { ResourceDefinition } from '../source/define-source.js'
+import { isEnvRef } from '../config/env.js'
+import type { Setting } from '../config/env.js'
+import { readSetting } from '../config/read-setting.js'
+import { resolveAuth } from './auth.js'
+import type { ResolvedAuth } from './auth.js'
+import type { ResourceDefinition } from './define-source.js'
 import { legacyPaginator, paginatorSchema } from '../http/paginator.js'
 import type { PaginatorConfig } from '../http/paginator.js'
 import { EVOLVE } from '../normalize/schema-contract.js'
@@ -21,6 +26,28 @@ export interface ResolvedResource extends ResourceDefinition {
   readonly contract: SchemaContract
   /** Whether a response holds one record (a snapshot) rather than an array. */
   readonly single: boolean
+  readonly params: Readonly<Record<string, string>>
+  readonly body: Readonly<Record<string, unknown>>
+  /** The resource's own credentials, when it declares some. */
+  readonly resolvedAuth?: ResolvedAuth
+}
+
+/** Where a resource's settings are read. */
+export interface ResolveContext {
+  readonly env: NodeJS.ProcessEnv
+  /** False for commands that only read the warehouse: no secret is read. Default true. */
+  readonly secrets?: boolean
+}
+
+/** Whether a declared `enabled` (a boolean or a setting) lets the resource be read. */
+export function isEnabled(
+  enabled: boolean | Setting | undefined,
+  field: string,
+  env: NodeJS.ProcessEnv,
+): boolean {
+  if (enabled === undefined || typeof enabled === 'boolean') return enabled !== false
+  const { value } = readSetting(enabled, field, env, '')
+  return value !== '' && value !== 'false' && value !== '0'
 }
 
 /** What a pipeline's config overrides of a resource (see `ResourceConfig`). */
@@ -51,6 +78,7 @@ export function resolveResource(
   overrides: ResourceOverrides | undefined,
   pipelineContract: Partial<SchemaContract> | undefined,
   earlier: readonly ResourceDefinition[],
+  context: ResolveContext = { env: process.env },
 ): ResolvedResource {
   const at = `source ${source}: resource ${resource.name}`
   const fail = (field: string, problem: string): never => {
@@ -97,8 +125,29 @@ export function resolveResource(
       : 'full_refresh')
   if (resource.parent && incremental !== 'full_refresh')
     fail('incremental', 'a child resource is re-read whole for each parent: use `full_refresh`')
+  const read = (setting: unknown, field: string): unknown =>
+    isEnvRef(setting) ? readSetting(setting, `${at}: ${field}`, context.env, '').value : setting
+  const params: Record<string, string> = {}
+  for (const [name, setting] of Object.entries(resource.params ?? {})) {
+    const value = read(setting, `params.${name}`)
+    if (value !== '') params[name] = String(value)
+  }
+  const body: Record<string, unknown> = {}
+  for (const [name, setting] of Object.entries(resource.body ?? {})) {
+    const value = read(setting, `body.${name}`)
+    if (value !== '') body[name] = value
+  }
+  const resolvedAuth = resource.auth
+    ? resolveAuth(resource.auth, context.env, {
+        field: `${at}: auth`,
+        ...(context.secrets === false && { secrets: false }),
+      })
+    : undefined
   return {
     ...resource,
+    params,
+    body,
+    ...(resolvedAuth && { resolvedAuth }),
     schema,
     primaryKey,
     recordsPath: toJsonPath(resource.recordsPath),
