@@ -5,11 +5,11 @@ import type { RunResult } from '../pipeline/run-pipeline.js'
 
 /** The config modules, loaded on first use: `--help` and `--version` need neither zod nor the sources. */
 async function configModules() {
-  const [{ loadConfig }, { resolvePipeline }] = await Promise.all([
+  const [{ loadConfig }, { enabledPipelines, resolvePipeline }] = await Promise.all([
     import('../config/load-config.js'),
     import('../config/resolve-pipeline.js'),
   ])
-  return { loadConfig, resolvePipeline }
+  return { loadConfig, enabledPipelines, resolvePipeline }
 }
 
 /** Options every command that touches a pipeline accepts. */
@@ -18,14 +18,14 @@ export interface PipelineFlags {
   readonly pipeline?: string
 }
 
-/** The pipelines a command applies to: the one named, or all of them. */
+/** The pipelines a command applies to: the one named, or all that are enabled. */
 export async function selectPipelines(
   flags: PipelineFlags,
   options: { readonly secrets?: boolean } = {},
 ): Promise<ResolvedPipeline[]> {
-  const { loadConfig, resolvePipeline } = await configModules()
+  const { loadConfig, enabledPipelines, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
-  const names = flags.pipeline ? [flags.pipeline] : Object.keys(config.pipelines)
+  const names = flags.pipeline ? [flags.pipeline] : enabledPipelines(config)
   return names.map((name) => resolvePipeline(config, name, process.env, options))
 }
 

@@ -96,6 +96,7 @@ const sourceSchema = z
   })
 
 const pipelineSchema = strict({
+  enabled: z.union([z.boolean(), envRefSchema, z.string()]).optional(),
   source: sourceSchema.optional(),
   baseUrl: setting.optional(),
   token: setting.optional(),

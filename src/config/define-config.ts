@@ -81,6 +81,12 @@ export interface DuckDbSettings {
 
 /** One pipeline: a source, a destination, and how to run it. */
 export interface PipelineConfig {
+  /**
+   * Whether commands run this pipeline: a boolean, or a setting that enables it when it reads
+   * non-empty, e.g. `env('THALIAN_API_KEY', '')`: the pipeline exists once its key is set.
+   * Default true.
+   */
+  readonly enabled?: boolean | Setting
   /** What to read. Default: the Thena bolt source (`sources/thena`). */
   readonly source?: SourceDefinition
   /**

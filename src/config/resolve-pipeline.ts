@@ -14,7 +14,7 @@ import type { SettingValue } from './read-setting.js'
 import { validateDetailed } from 'node-cron'
 import { validateConfig } from './config-schema.js'
 import { closestMatch } from './closest-match.js'
-import { env as envRef } from './env.js'
+import { env as envRef, isEnvRef } from './env.js'
 
 export type { ResolvedResource } from '../source/resolve-resource.js'
 
@@ -110,6 +110,17 @@ function checkMemoryLimit(value: string, field: string): string {
 
 export { destinationFromUrl } from '../load/destination-registry.js'
 
+/** The names of the pipelines `enabled` lets run (all of them unless one says otherwise). */
+export function enabledPipelines(
+  config: ThenaSyncConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  validateConfig(config)
+  return Object.entries(config.pipelines)
+    .filter(([name, p]) => isEnabled(p.enabled, `pipelines.${name}.enabled`, env))
+    .map(([name]) => name)
+}
+
 /** Resolves one pipeline of a config against the environment. Throws a one-line ConfigError. */
 export function resolvePipeline(
   config: ThenaSyncConfig,
@@ -130,6 +141,12 @@ export function resolvePipeline(
     )
   }
   const at = `pipelines.${name}`
+  // Reading its warehouse is fine; running it is what `enabled` decides.
+  if (options.secrets !== false && !isEnabled(p.enabled, `${at}.enabled`, env))
+    fail(
+      '--pipeline',
+      `pipeline \`${name}\` is disabled: ${isEnvRef(p.enabled) ? `it runs once ${p.enabled.name} is set` : `${at}.enabled is false`}`,
+    )
   const dataset = p.dataset ?? 'thena'
   const source = p.source ?? thenaSource
   const client = resolveClient(p, source, at, env, options.secrets !== false)
