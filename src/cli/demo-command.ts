@@ -72,7 +72,7 @@ export function demoCommand(setExitCode: (code: ExitCode) => void): Command {
     .option('--file <path>', 'the DuckDB file of the demo (default ./thena.duckdb)')
     .action(async (flags: { records?: number; file?: string }) => {
       const [{ startSimulator }, { resolvePipeline }] = await Promise.all([
-        import('../simulator/index.js'),
+        import('../../sources/thena/simulator/index.js'),
         import('../config/resolve-pipeline.js'),
       ])
       const file = flags.file ?? './thena.duckdb'

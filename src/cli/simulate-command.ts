@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { SimulatorOptions } from '../simulator/index.js'
-import { CURSOR_LOCATIONS, PAGING_MODES } from '../simulator/simulator-options.js'
+import type { SimulatorOptions } from '../../sources/thena/simulator/index.js'
+import { CURSOR_LOCATIONS, PAGING_MODES } from '../../sources/thena/simulator/simulator-options.js'
 
 const integer = (name: string) => (value: string) => {
   const n = Number(value)
@@ -69,7 +69,7 @@ export function simulateCommand(): Command {
           ...(flags.rateWindowMs !== undefined && { windowMs: flags.rateWindowMs as number }),
         }
       }
-      const { startSimulator } = await import('../simulator/index.js')
+      const { startSimulator } = await import('../../sources/thena/simulator/index.js')
       const sim = await startSimulator(options)
       if (flags.json) {
         console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { PipelineConfig } from '../../src/config/define-config.js'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
-import type { Simulator } from '../../src/simulator/index.js'
+import type { Simulator } from '../../sources/thena/simulator/index.js'
 
 const created: string[] = []
 

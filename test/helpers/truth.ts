@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
-import type { Simulator } from '../../src/simulator/index.js'
+import type { Simulator } from '../../sources/thena/simulator/index.js'
 import type { ResourceState } from '../../src/state/resource-state.js'
 
 type Obj = Record<string, unknown>

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
-import { startSimulator } from '../../src/simulator/index.js'
-import type { Simulator } from '../../src/simulator/index.js'
+import { startSimulator } from '../../sources/thena/simulator/index.js'
+import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
 import { simulatorPipeline } from '../helpers/pipeline.js'
 import { startScriptedApi } from '../helpers/scripted-api.js'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startSimulator } from '../../src/simulator/index.js'
-import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
+import { startSimulator } from '../../sources/thena/simulator/index.js'
+import type { Simulator, SimulatorOptions } from '../../sources/thena/simulator/index.js'
 import { get, getJson } from '../helpers/http.js'
 
 let sims: Simulator[] = []

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startSimulator } from '../../src/simulator/index.js'
-import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js'
-import { objectIdTime } from '../../src/simulator/object-id.js'
+import { startSimulator } from '../../sources/thena/simulator/index.js'
+import type { Simulator, SimulatorOptions } from '../../sources/thena/simulator/index.js'
+import { objectIdTime } from '../../sources/thena/simulator/object-id.js'
 import { get, getJson } from '../helpers/http.js'
 
 type Page = {

@@ -1,6 +1,6 @@
-import type { ByteWriter } from './byte-writer.js'
-import { isoSeconds as iso } from './iso-seconds.js'
-import { Rng, hashInts } from './prng.js'
+import type { ByteWriter } from '../../../src/stand-in/byte-writer.js'
+import { isoSeconds as iso } from '../../../src/stand-in/iso-seconds.js'
+import { Rng, hashInts } from '../../../src/stand-in/prng.js'
 import {
   CATEGORIES,
   COMPANIES,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../errors.js'
+import { ConfigError } from '../../../src/errors.js'
 
 /** Where the next-page cursor sits in a list response. */
 export const CURSOR_LOCATIONS = ['data', 'top'] as const

@@ -1,7 +1,7 @@
 import { makeObjectId } from './object-id.js'
-import { Rng, hash32 } from './prng.js'
-import { isoSeconds } from './iso-seconds.js'
-import type { JsonObject } from './json-path.js'
+import { Rng, hash32 } from '../../../src/stand-in/prng.js'
+import { isoSeconds } from '../../../src/stand-in/iso-seconds.js'
+import type { JsonObject } from '../../../src/stand-in/json-path.js'
 import {
   CUSTOM_FIELD_CATEGORIES,
   FIRST_NAMES,
