@@ -29,7 +29,11 @@ export type {
   BasicAuth,
   NoAuth,
 } from './source/auth.js'
-export type { PaginatorConfig } from './http/paginator.js'
+export type { PaginatorConfig } from './source/paginators/index.js'
+export { registerPaginator } from './source/paginators/index.js'
+export type { Paginator, PaginatorType } from './source/paginators/index.js'
+export { registerStrategy } from './source/incremental/index.js'
+export type { IncrementalStrategy } from './source/incremental/index.js'
 export type {
   Destination,
   DestinationSession,

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
 import type { SourceDefinition } from '../source/define-source.js'
-import { paginatorSchema } from '../http/paginator.js'
+import { paginatorDeclarationSchema } from '../source/paginators/index.js'
 import { CONTRACT_MODES } from '../normalize/schema-contract.js'
 import type {
   DuckDbSettings,
@@ -62,7 +62,7 @@ const contractSchema = strict({
 
 const resourceSchema = strict({
   enabled: z.boolean().optional(),
-  paginator: paginatorSchema.optional(),
+  paginator: paginatorDeclarationSchema().optional(),
   lookbackDays: amount(0, 3650, 'a number of days').optional(),
   backfillParams: strict({
     from: z.string().min(1).optional(),
@@ -210,6 +210,7 @@ function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | unde
   for (;;) {
     if (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType
     else if (s instanceof z.ZodPipe) s = s.in as z.ZodType
+    else if (s instanceof z.ZodLazy) s = s.unwrap() as z.ZodType
     else if (s instanceof z.ZodUnion)
       s = (s.options as z.ZodType[]).find(
         (o) =>

@@ -1,5 +1,5 @@
 import type { SourceDefinition } from '../source/define-source.js'
-import type { PaginatorConfig } from '../http/paginator.js'
+import type { PaginatorConfig } from '../source/paginators/index.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 import type { Setting } from './env.js'
 

@@ -1,6 +1,6 @@
 import { TerminalError } from '../errors.js'
 import type { HttpClient } from '../http/http-client.js'
-import { valueAt } from '../http/paginator.js'
+import { valueAt } from '../core/json-path.js'
 import type { DestinationSession } from '../load/destination.js'
 import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'

@@ -1,4 +1,4 @@
-import { valueAt } from '../http/paginator.js'
+import { valueAt } from '../core/json-path.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
 
 /**

@@ -142,6 +142,9 @@ async function* batches(
           options.signal,
         )
     for await (const page of walkResource(http, target, start, options.signal, prefetched)) {
+      const detected = target.paginator.detected
+      if (walked.pages === 0 && detected)
+        options.onNotice?.({ resource: resource.name, message: detected })
       const seen = plan.observe(page)
       for (const record of seen.records) records.push(stamp ? stamp(record) : record)
       unchanged += seen.unchanged

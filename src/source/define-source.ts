@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { Setting } from '../config/env.js'
-import type { PaginatorConfig } from '../http/paginator.js'
+import type { PaginatorConfig } from './paginators/index.js'
 import type { AuthDeclaration } from './auth.js'
 
 /** A strategy by name, or with its settings (`{ type: 'updated_since', field, param }`). */

@@ -6,8 +6,10 @@ import { readSetting } from '../config/read-setting.js'
 import { resolveAuth } from './auth.js'
 import type { ResolvedAuth } from './auth.js'
 import type { ResourceDefinition } from './define-source.js'
-import { legacyPaginator, paginatorSchema } from '../http/paginator.js'
-import type { PaginatorConfig } from '../http/paginator.js'
+import { AutoPaginator } from './paginators/auto-paginator.js'
+import { createPaginator } from './paginators/index.js'
+import type { PaginatorConfig } from './paginators/index.js'
+import { toJsonPath } from '../core/json-path.js'
 import { EVOLVE } from '../normalize/schema-contract.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 import { resolveStrategy } from './incremental/index.js'
@@ -60,13 +62,6 @@ export interface ResourceOverrides {
 
 const DEFAULT_LOOKBACK_DAYS = 14
 
-/** Lists with no paging declared: one request, but a cursor that shows up is followed. */
-const DEFAULT_PAGINATOR: PaginatorConfig = { type: 'cursor', limitParam: null }
-
-/** A JSON path as keys: `'data.results'` or `['data', 'results']`; `''` or `[]` is the top. */
-export const toJsonPath = (path: readonly string[] | string): readonly string[] =>
-  typeof path === 'string' ? (path === '' ? [] : path.split('.')) : path
-
 /**
  * Settles one resource of a source: its paginator, strategy, records path, and what snapshots
  * and child resources add to each record (the run's time, the parent's key) and so to the
@@ -84,14 +79,12 @@ export function resolveResource(
   const fail = (field: string, problem: string): never => {
     throw new ConfigError(`${at}: ${field}: ${problem}`)
   }
-  const parsed = paginatorSchema.safeParse(
-    overrides?.paginator ?? resource.paginator ?? DEFAULT_PAGINATOR,
-  )
-  if (!parsed.success) {
-    // The config's paginators were checked by the config schema: this one is the source's own.
-    const issue = parsed.error.issues[0]!
-    fail(`paginator${issue.path.length ? `.${issue.path.join('.')}` : ''}`, issue.message)
-  }
+  const recordsPath = toJsonPath(resource.recordsPath)
+  const declared = overrides?.paginator ?? resource.paginator
+  // Without a declaration, the first response decides (and the choice is logged).
+  const paginator = declared
+    ? createPaginator(declared, `${at}: paginator`)
+    : new AutoPaginator(recordsPath, `${at}: paginator`)
   let schema = resource.schema
   let primaryKey = resource.primaryKey
   const extend = (field: string, type: z.ZodType, why: string) => {
@@ -150,8 +143,8 @@ export function resolveResource(
     ...(resolvedAuth && { resolvedAuth }),
     schema,
     primaryKey,
-    recordsPath: toJsonPath(resource.recordsPath),
-    resolvedPaginator: legacyPaginator(parsed.data!),
+    recordsPath,
+    resolvedPaginator: paginator,
     strategy: resolveStrategy(incremental, `${at}: incremental`),
     lookbackDays: overrides?.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
     backfillParams: overrides?.backfillParams ?? {},

@@ -132,16 +132,13 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'a paginator key that does not exist',
     pipeline({ resources: { requests: { paginator: { type: 'page', pagex: 1 } } } }),
     {},
-    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; did you mean `page`?'.replace(
-      'did you mean `page`?',
-      'known: type, pageParam, firstPage, limitParam, limit',
-    ),
+    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; known: type, pageParam, firstPage, limitParam, limit, totalPagesPath',
   ],
   [
     'a paginator type that does not exist',
     pipeline({ resources: { requests: { paginator: { type: 'pages' } } } }),
     {},
-    'pipelines.thena.resources.requests.paginator.type: expected one of `cursor`, `page`, got `"pages"`',
+    'pipelines.thena.resources.requests.paginator.type: expected one of `cursor`, `page`, `offset`, `next_url`, `body_cursor`, `single_page`, `page_number`, got `"pages"`',
   ],
   [
     'a paginator limit of 0',

@@ -33,7 +33,7 @@ export const pageLookback: IncrementalStrategy<Record<string, never>> = {
       const anchor = state?.anchor
       return new WalkPlan(resource, state, {
         ...base,
-        start: state?.position ?? undefined,
+        start: resource.paginator.parsePosition(state?.position),
         ...(anchor && { covers: (records) => coversAnchor(records, resource, anchor) }),
       })
     }
@@ -42,7 +42,7 @@ export const pageLookback: IncrementalStrategy<Record<string, never>> = {
       if (page.digest !== undefined) unchanged.set(positionKey(page.position), page.digest)
     return new WalkPlan(resource, state, {
       ...base,
-      start: pages[0]!.position ?? undefined,
+      start: resource.paginator.parsePosition(pages[0]!.position),
       unchanged,
       // The page must start before the window, or some of the window's records are skipped.
       covers: (records) => (createdAtOf(records[0], field) ?? Infinity) < cutoff!,

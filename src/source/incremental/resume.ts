@@ -13,7 +13,7 @@ export const resume: IncrementalStrategy<Record<string, never>> = {
   plan: (resource, _config, { mode, state }) => {
     const anchor = mode === 'reconcile' ? undefined : state?.anchor
     return new WalkPlan(resource, state, {
-      start: mode === 'reconcile' ? undefined : (state?.position ?? undefined),
+      start: mode === 'reconcile' ? undefined : resource.paginator.parsePosition(state?.position),
       writeState: true,
       savePosition: true,
       ...(anchor && { covers: (records) => coversAnchor(records, resource, anchor) }),

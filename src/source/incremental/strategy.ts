@@ -133,6 +133,13 @@ export function createdAtOf(record: unknown, field: string): number | undefined 
   return Number.isNaN(ms) ? undefined : ms
 }
 
-/** A position as a map key (undefined and null are both the first page). */
+/**
+ * A position as a map key (undefined and null are both the first page), with object keys
+ * sorted: a position read back from a JSON column may come with its keys reordered.
+ */
 export const positionKey = (position: PagePosition | null | undefined): string =>
-  JSON.stringify(position ?? null)
+  JSON.stringify(position ?? null, (_key, value: unknown) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value,
+  )

@@ -60,6 +60,8 @@ export interface Paginator {
   ): { readonly position: PagePosition | undefined } | undefined
   /** Reads a stored position back; undefined when it is not one of this paginator's. */
   parsePosition(stored: unknown): PagePosition | undefined
+  /** Why the paginator chose how to page (detection from the first response), for the log. */
+  readonly detected?: string | undefined
 }
 
 /** A kind of paginator: its declaration's schema and how to build one from it. */

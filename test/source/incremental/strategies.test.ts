@@ -3,7 +3,7 @@
  * commits, for every mode and state that decides it.
  */
 import { describe, expect, it } from 'vitest'
-import { legacyPaginator, paginatorSchema } from '../../../src/http/paginator.js'
+import { createPaginator } from '../../../src/source/paginators/index.js'
 import { pageDigest } from '../../../src/normalize/normalization-fingerprint.js'
 import { resolveStrategy } from '../../../src/source/incremental/index.js'
 import type {
@@ -19,8 +19,8 @@ const DAY = 86_400_000
 const NOW = Date.parse('2026-06-30T00:00:00Z')
 const iso = (daysAgo: number) => new Date(NOW - daysAgo * DAY).toISOString()
 
-const cursor = legacyPaginator(paginatorSchema.parse({ type: 'cursor' }))
-const pageNumbers = legacyPaginator(paginatorSchema.parse({ type: 'page', limit: 2 }))
+const cursor = createPaginator({ type: 'cursor' }, 'paginator')
+const pageNumbers = createPaginator({ type: 'page', limit: 2 }, 'paginator')
 
 const resource = (over: Partial<PlannedResource> = {}): PlannedResource => ({
   name: 'requests',

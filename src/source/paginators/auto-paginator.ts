@@ -1,0 +1,71 @@
+import type { JsonPath } from '../../core/json-path.js'
+import { detectPaginator } from './detect-paginator.js'
+import { createPaginator } from './paginator-registry.js'
+import type { JsonValue, PagePosition, Paginator } from './paginator.js'
+
+interface Inner {
+  readonly declaration: { [key: string]: JsonValue }
+  readonly paginator: Paginator
+  readonly position: PagePosition | undefined
+}
+
+/**
+ * The paginator of a resource that declares none: the first response decides
+ * (`detectPaginator`), and each position carries the declaration chosen, so that a run
+ * resuming from a stored position pages the same way. `detected` holds the reason of the last
+ * choice, for the log.
+ */
+export class AutoPaginator implements Paginator {
+  readonly type = 'auto'
+  readonly positionsShift = false
+  /** Why the last detection chose what it chose; undefined before the first page. */
+  detected: string | undefined
+  readonly #recordsPath: JsonPath
+  readonly #field: string
+
+  constructor(recordsPath: JsonPath, field: string) {
+    this.#recordsPath = recordsPath
+    this.#field = field
+  }
+
+  request(at: PagePosition | undefined) {
+    const inner = this.#inner(at)
+    return inner ? inner.paginator.request(inner.position) : {}
+  }
+
+  next(at: PagePosition | undefined, page: Parameters<Paginator['next']>[1]) {
+    let inner: Inner | undefined = this.#inner(at)
+    if (!inner) {
+      const { declaration, reason } = detectPaginator(page, this.#recordsPath)
+      this.detected = reason
+      inner = {
+        declaration: declaration as unknown as { [key: string]: JsonValue },
+        paginator: createPaginator(declaration, this.#field),
+        position: undefined,
+      }
+    }
+    const next = inner.paginator.next(inner.position, page)
+    return next === undefined ? undefined : { auto: inner.declaration, position: next }
+  }
+
+  previous() {
+    return undefined
+  }
+
+  parsePosition(stored: unknown): PagePosition | undefined {
+    return this.#inner(stored as PagePosition) ? (stored as PagePosition) : undefined
+  }
+
+  #inner(at: PagePosition | undefined): Inner | undefined {
+    const declaration = at?.auto
+    if (!declaration || typeof declaration !== 'object' || Array.isArray(declaration))
+      return undefined
+    try {
+      const paginator = createPaginator(declaration, this.#field)
+      const position = paginator.parsePosition(at.position)
+      return { declaration, paginator, position }
+    } catch {
+      return undefined
+    }
+  }
+}
