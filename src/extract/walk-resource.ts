@@ -29,7 +29,14 @@ export interface WalkTarget {
 export const walkTargetOf = (
   resource: Pick<
     ResolvedResource,
-    'path' | 'recordsPath' | 'resolvedPaginator' | 'single' | 'params'
+    | 'path'
+    | 'recordsPath'
+    | 'resolvedPaginator'
+    | 'single'
+    | 'params'
+    | 'method'
+    | 'body'
+    | 'resolvedAuth'
   >,
   query: Readonly<Record<string, string>> = {},
 ): WalkTarget => ({
@@ -38,6 +45,9 @@ export const walkTargetOf = (
   paginator: resource.resolvedPaginator,
   query: { ...resource.params, ...query },
   single: resource.single,
+  method: resource.method ?? 'GET',
+  body: resource.body,
+  ...(resource.resolvedAuth && { auth: resource.resolvedAuth }),
 })
 
 /** The records of a response, or undefined when they are not where the target says. */
