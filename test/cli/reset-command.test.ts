@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../sources/thena/simulator/index.js'
-import { runCli, startCli } from '../helpers/cli.js'
+import { runCli, startCli, firstCommit } from '../helpers/cli.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf, stateOf } from '../helpers/truth.js'
@@ -43,19 +42,6 @@ async function tablesIn(url: string, s: Simulator): Promise<string[]> {
   )
   return rows.map((r) => String(r.t))
 }
-
-/** Resolves when a CLI run has committed its first batch (its first structured log line). */
-const firstCommit = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      if (String(d).includes('"event":"batch"')) {
-        child.stderr!.off('data', onData)
-        resolve()
-      }
-    }
-    child.stderr!.on('data', onData)
-    child.once('close', () => resolve())
-  })
 
 describe('thena-sync reset (CLI): what it refuses', () => {
   it('without --resource or --all, or with an unknown resource: exit 2 naming --resource and the known ones, nothing opened', async () => {

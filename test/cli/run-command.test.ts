@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -7,7 +6,7 @@ import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
 import type { Simulator, SimulatorOptions } from '../../sources/thena/simulator/index.js'
-import { runCli, startCli } from '../helpers/cli.js'
+import { runCli, startCli, firstCommit } from '../helpers/cli.js'
 import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import { expectWarehouseEqualsTruth, rowsOf } from '../helpers/truth.js'
@@ -38,19 +37,6 @@ const pipelineFor = (s: Simulator, dir: string, destination = duckdbIn(dir)) =>
     'thena',
     {},
   )
-
-/** Resolves when a CLI run has committed its first batch (its first structured log line). */
-const firstCommit = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      if (String(d).includes('"event":"batch"')) {
-        child.stderr!.off('data', onData)
-        resolve()
-      }
-    }
-    child.stderr!.on('data', onData)
-    child.once('close', () => resolve())
-  })
 
 /** Every byte the run left on disk, to look for the token in. */
 const filesText = (dir: string) =>

@@ -36,3 +36,16 @@ export const runCli = (
   args: readonly string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv },
 ) => startCli(args, options).done
+
+/** Resolves when a CLI run has committed its first batch (its first structured log line). */
+export const firstCommit = (child: ChildProcess): Promise<void> =>
+  new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      if (String(d).includes('"event":"batch"')) {
+        child.stderr!.off('data', onData)
+        resolve()
+      }
+    }
+    child.stderr!.on('data', onData)
+    child.once('close', () => resolve())
+  })
