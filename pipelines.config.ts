@@ -3,6 +3,7 @@
  * Secrets are referenced by environment variable, never written here.
  */
 import { defineConfig, env } from './src/index.js'
+import { thalianPipeline } from './sources/thalian/index.js'
 
 export default defineConfig({
   pipelines: {
@@ -24,5 +25,10 @@ export default defineConfig({
       // Paging of each endpoint is not documented publicly; override it here if your tenant
       // differs, e.g. resources: { requests: { paginator: { type: 'page', limit: 100 } } }.
     },
+    /**
+     * Thalian (another API, declared in sources/thalian/): runs once THALIAN_API_KEY is set,
+     * into dataset `thalian` of the same destination; audit_log also needs THALIAN_SESSION_TOKEN.
+     */
+    thalian: thalianPipeline,
   },
 })
