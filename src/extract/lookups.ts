@@ -46,15 +46,10 @@ export class Lookups {
   }
 
   /**
-   * The referenced records of a batch that are not loaded yet, fetched and normalized; the
-   * batch's own keys (`rows`) and theirs are known from then on.
+   * The records the batch's references (`collect`ed page by page) point to that are not loaded
+   * yet, fetched and normalized; the batch's own keys (`rows`) and theirs are known from then on.
    */
-  async load(
-    resource: ResolvedResource,
-    records: readonly unknown[],
-    rows: NormalizedBatch,
-  ): Promise<NormalizedBatch[]> {
-    this.collect(resource, records)
+  async load(resource: ResolvedResource, rows: NormalizedBatch): Promise<NormalizedBatch[]> {
     const extra = await this.fetchMissing(resource)
     for (const batch of [rows, ...extra]) this.remember(batch)
     return extra

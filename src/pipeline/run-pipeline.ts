@@ -50,13 +50,16 @@ export async function runPipeline(
       try {
         await beforeWalk(run, resource, plan)
         await lookups.prepare(resource)
-        for await (const batch of batches(run, resource, plan, walked, parents)) {
-          const rows = normalizeAll(normalizer, batch.records) // normalize
-          const extra = await lookups.load(resource, batch.records, rows) // referenced records
-          parents.collect(resource.name, batch.records)
+        for await (const page of pages(run, resource, plan, walked, parents)) {
+          for (const record of page.records) normalizer.add(record) // normalize, page by page
+          lookups.collect(resource, page.records)
+          parents.collect(resource.name, page.records)
+          if (!page.batch) continue // a batch is `batchPages` pages, or the last ones
+          const rows = normalizer.take()
+          const extra = await lookups.load(resource, rows) // referenced records
           seen?.addBatch(resource.name, rows)
-          await committer.commit(commitOf(run, resource, plan, batch, [rows, ...extra], walked)) // load
-          if (stopped() || batch.last) break
+          await committer.commit(commitOf(run, resource, plan, page, [rows, ...extra], walked)) // load
+          if (stopped() || page.batch.last) break
         }
         await committer.drain()
         run.stats.finish(resource.name)
@@ -76,14 +79,13 @@ export async function runPipeline(
 }
 
 /** A batch of pages as the plan kept them, cut every `batchPages` pages and at the end. */
-interface PageBatch {
+interface ObservedPage {
+  /** The page's records the plan keeps, with what the engine adds (a parent's key). */
   readonly records: readonly unknown[]
-  readonly pages: number
-  readonly unchanged: number
-  /** The batch's last page: where its checkpoint stands. */
+  /** The page as fetched: where a checkpoint after it stands. */
   readonly page: FetchedPage
-  /** The walk ends with this batch. */
-  readonly last: boolean
+  /** Set on the page that ends a batch: what the batch skipped, and whether the walk ends. */
+  readonly batch?: { readonly unchanged: number; readonly last: boolean }
 }
 
 /** One walk of a resource's endpoint: a child resource has one per parent. */
@@ -115,17 +117,16 @@ function walksOf(
   }))
 }
 
-/** The resource's pages from where the plan starts, observed by the plan, in batches. */
-async function* batches(
+/** The resource's pages from where the plan starts, observed by the plan, cut in batches. */
+async function* pages(
   run: OpenRun,
   resource: ResolvedResource,
   plan: ResourcePlan,
   walked: { pages: number },
   parents: ParentKeys,
-): AsyncGenerator<PageBatch> {
+): AsyncGenerator<ObservedPage> {
   const { http, options, pipeline } = run
   const walks = walksOf(run, resource, plan, parents)
-  let records: unknown[] = []
   let pages = 0
   let unchanged = 0
   for (const [i, { target, stamp }] of walks.entries()) {
@@ -146,14 +147,16 @@ async function* batches(
       if (walked.pages === 0 && detected)
         options.onNotice?.({ resource: resource.name, message: detected })
       const seen = plan.observe(page)
-      for (const record of seen.records) records.push(stamp ? stamp(record) : record)
+      const records = stamp ? seen.records.map(stamp) : seen.records
       unchanged += seen.unchanged
       pages++
       walked.pages++
       const last = (page.next === undefined && i === walks.length - 1) || seen.stop
-      if (!last && pages < pipeline.batchPages) continue
-      yield { records, pages, unchanged, page, last }
-      records = []
+      if (!last && pages < pipeline.batchPages) {
+        yield { records, page }
+        continue
+      }
+      yield { records, page, batch: { unchanged, last } }
       pages = 0
       unchanged = 0
       if (last) return
@@ -166,12 +169,13 @@ function commitOf(
   run: OpenRun,
   resource: ResolvedResource,
   plan: ResourcePlan,
-  batch: PageBatch,
+  { page, batch }: ObservedPage,
   rows: readonly NormalizedBatch[],
   walked: { readonly pages: number },
 ): CommitRequest {
-  const counts = countsOf(resource.name, rows, batch.unchanged)
-  const state = plan.checkpoint(batch.page, rows[0]!.rootIds.length, batch.last)
+  const { unchanged, last } = batch!
+  const counts = countsOf(resource.name, rows, unchanged)
+  const state = plan.checkpoint(page, rows[0]!.rootIds.length, last)
   const eta = plan.eta()
   const pages = walked.pages
   return {
@@ -183,14 +187,9 @@ function commitOf(
     onCommitted: (quarantined) => {
       if (state) run.states.set(resource.name, state)
       run.stats.committed(withQuarantined(counts, quarantined), pages)
-      run.options.onProgress?.(run.stats.progress(resource.name, batch.last, eta))
+      run.options.onProgress?.(run.stats.progress(resource.name, last, eta))
     },
   }
-}
-
-function normalizeAll(normalizer: Normalizer, records: readonly unknown[]): NormalizedBatch {
-  for (const record of records) normalizer.add(record)
-  return normalizer.take()
 }
 
 /** What a commit of these batches adds to the counters. */

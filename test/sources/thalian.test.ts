@@ -124,7 +124,7 @@ for (const kind of DESTINATION_KINDS) {
       const s = await start({
         seed: 7,
         faults: { serverError: 0.08, truncated: 0.05, drop: 0.03, htmlOk: 0.04 },
-        rateLimit: { limit: 6, windowMs: 1000 },
+        rateLimit: { limit: 3, windowMs: 1000 },
       })
       const p = pipelineOf(envOf(s, await kind.freshUrl()))
       const result = await runPipeline(p)
