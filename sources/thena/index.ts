@@ -35,7 +35,7 @@ const requestList = (name: string, path: string) =>
     recordsPath: ['data', 'results'],
     primaryKey: 'id',
     paginator: cursorPaging,
-    sync: 'incremental',
+    incremental: 'page_lookback',
     createdAtField: 'created_at',
     dependents: [assignedUsers],
   })
@@ -54,7 +54,7 @@ export const thenaSource = defineSource({
       recordsPath: [],
       primaryKey: 'id',
       paginator: followCursorIfAny,
-      sync: 'full',
+      incremental: 'full_refresh',
     }),
     defineResource({
       name: 'custom_fields',
@@ -63,7 +63,7 @@ export const thenaSource = defineSource({
       recordsPath: ['data'],
       primaryKey: 'id',
       paginator: followCursorIfAny,
-      sync: 'full',
+      incremental: 'full_refresh',
     }),
     defineResource({
       name: 'users',
@@ -72,7 +72,7 @@ export const thenaSource = defineSource({
       recordsPath: ['data'],
       primaryKey: 'id',
       paginator: followCursorIfAny,
-      sync: 'full',
+      incremental: 'full_refresh',
     }),
     requestList('requests', '/rest/v2/requests'),
     requestList('requests_v3', '/rest/v2/requests/v3'),
