@@ -8,7 +8,7 @@ import type {
 } from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
 import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
-import { jsonText } from '../../src/load/json-text.js'
+import { stateText } from '../../src/load/json-text.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -375,7 +375,7 @@ export class DuckDbSession implements DestinationSession {
       await this.#run(`INSERT INTO ${this.#t(STATE_TABLE.name)} VALUES (?, ?, ?::JSON, ?, now())`, [
         pipeline,
         resource,
-        jsonText(state),
+        stateText(state),
         loadId,
       ])
     },

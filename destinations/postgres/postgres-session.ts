@@ -7,7 +7,7 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
 import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
-import { jsonText } from '../../src/load/json-text.js'
+import { jsonText, stateText } from '../../src/load/json-text.js'
 import { MAX_WAIT_SETTING, WaitTooLongError } from '../../src/http/wait-policy.js'
 import type {
   DestinationSession,
@@ -634,7 +634,7 @@ export class PostgresSession implements DestinationSession {
         .values({
           pipeline,
           resource,
-          state: jsonText(state, true),
+          state: stateText(state, true),
           load_id: loadId,
           updated_at: sql`now()`,
         })

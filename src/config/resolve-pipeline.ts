@@ -169,6 +169,12 @@ export function resolvePipeline(
     const context = { env, secrets: options.secrets !== false }
     resources.push(resolveResource(source.name, resource, override, p.contract, earlier, context))
   }
+  for (const r of resources)
+    if (r.parent && !resources.some((e) => e.name === r.parent!.resource))
+      fail(
+        `${at}.resources.${r.name}`,
+        `reads each record of \`${r.parent.resource}\`, which is disabled: enable \`${r.parent.resource}\` or disable \`${r.name}\` too`,
+      )
   return {
     name,
     source,

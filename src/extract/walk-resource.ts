@@ -23,6 +23,8 @@ export interface WalkTarget {
   readonly body?: Readonly<Record<string, unknown>>
   /** Credentials of this endpoint instead of the client's. */
   readonly auth?: ResolvedAuth
+  /** The records' key, for telling a page served twice. Default none. */
+  readonly primaryKey?: string
 }
 
 /** The endpoint of a resource, with a plan's extra parameters. */
@@ -37,6 +39,8 @@ export const walkTargetOf = (
     | 'method'
     | 'body'
     | 'resolvedAuth'
+    | 'primaryKey'
+    | 'single'
   >,
   query: Readonly<Record<string, string>> = {},
 ): WalkTarget => ({
@@ -45,10 +49,22 @@ export const walkTargetOf = (
   paginator: resource.resolvedPaginator,
   query: { ...resource.params, ...query },
   single: resource.single,
+  ...(!resource.single && { primaryKey: resource.primaryKey }),
   method: resource.method ?? 'GET',
   body: resource.body,
   ...(resource.resolvedAuth && { auth: resource.resolvedAuth }),
 })
+
+/** The keys of a page's records, as one string (a page of records without keys: undefined). */
+function keysOf(records: readonly unknown[], key: string): string | undefined {
+  const keys: string[] = []
+  for (const record of records) {
+    const value = valueAt(record, [key])
+    if (value === undefined || value === null) return undefined
+    keys.push(String(value))
+  }
+  return keys.join('\u0001')
+}
 
 /** The records of a response, or undefined when they are not where the target says. */
 export const recordsOf = (target: Pick<WalkTarget, 'recordsPath'>, body: unknown): unknown =>
@@ -113,16 +129,27 @@ export async function* walkResource(
   }
   let pending = fetchPage(start)
   let previous: string | undefined
+  let previousKeys: string | undefined
+  const visited = new Set([positionKey(start)])
+  const loop = (what: string) =>
+    new TerminalError(
+      'pagination_loop',
+      `${target.method ?? 'GET'} ${target.path}: ${what}: stopping instead of looping (check the paginator settings)`,
+    )
   try {
     for (;;) {
       const page = await pending
-      // An API that ignores the page parameter serves the same page forever.
-      if (page.records.length > 0 && page.text === previous)
-        throw new TerminalError(
-          'pagination_loop',
-          `${target.method ?? 'GET'} ${target.path}: the API served the same page twice in a row: stopping instead of looping (check the paginator settings)`,
-        )
+      // An API that ignores the page parameter serves the same page forever, perhaps with a
+      // request id or a timestamp that differs: the records' keys tell.
+      const keys = target.primaryKey ? keysOf(page.records, target.primaryKey) : undefined
+      if (page.records.length > 0 && (page.text === previous || (keys && keys === previousKeys)))
+        throw loop('the API served the same page twice in a row')
       previous = page.text
+      previousKeys = keys
+      // A cursor going round (A, B, A) never repeats the one just sent.
+      if (page.next && visited.has(positionKey(page.next)))
+        throw loop('the API sent the walk back to a page it already read')
+      if (page.next) visited.add(positionKey(page.next))
       if (page.next) {
         pending = fetchPage(page.next)
         // It may fail while the caller still works on this page (a wait the run will not

@@ -2,6 +2,7 @@ import PQueue from 'p-queue'
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Dispatcher } from 'undici'
 import { TerminalError, TransientError } from '../errors.js'
+import { redactor } from '../redactor.js'
 import type { ResolvedAuth } from '../source/auth.js'
 import { RateGate } from './rate-gate.js'
 import { WaitPolicy } from './wait-policy.js'
@@ -183,7 +184,7 @@ export class HttpClient {
     if (req.url !== undefined) {
       let url: URL | undefined
       try {
-        url = new URL(req.url)
+        url = new URL(req.url, this.#origin)
       } catch {
         url = undefined
       }
@@ -404,7 +405,8 @@ function describeNetworkError(error: unknown): string {
   return String(error)
 }
 
-const excerpt = (text: string) => text.replace(/\s+/g, ' ').slice(0, 200)
+// Redacted before it is cut: a secret cut in half no longer matches.
+const excerpt = (text: string) => redactor.redact(text).replace(/\s+/g, ' ').slice(0, 200)
 
 /** A page whose body stayed invalid JSON through every retry; it carries the last body. */
 export class InvalidBodyError extends TransientError {

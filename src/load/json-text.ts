@@ -1,4 +1,5 @@
 // JSON text that a warehouse's JSON type accepts, the one way every destination serializes.
+import { redactor } from '../redactor.js'
 
 /** A `\u` escape in JSON.stringify output, not itself escaped (an even run of backslashes before). */
 const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g
@@ -16,3 +17,10 @@ export function jsonText(value: unknown, dropNul = false): string {
   const wellFormed = text.replace(LONE_SURROGATE, '$1\\ufffd')
   return dropNul ? wellFormed.replace(NUL, '$1') : wellFormed
 }
+
+/**
+ * A state document as stored: no secret in it, whatever an API put in a position (a next link
+ * repeating the API key); the HTTP client sends the real credentials again on resume.
+ */
+export const stateText = (state: unknown, dropNul = false): string =>
+  redactor.redact(jsonText(state, dropNul))

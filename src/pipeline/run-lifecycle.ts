@@ -228,12 +228,14 @@ export async function openRun(
     )
     if (session) {
       await lockPipeline(session, pipeline)
+      stats.locked()
       locked = true
       await request()
     } else {
       await request()
       session = await connectInTurn(pipeline, http.waits, options.signal)
       await lockPipeline(session, pipeline)
+      stats.locked()
       locked = true
     }
   } catch (error) {

@@ -112,7 +112,7 @@ function walksOf(
   if (!parent) return [{ target }]
   const placeholder = `{${parent.placeholder ?? 'id'}}`
   return parents.valuesFor(resource, run.pipeline.resources).map((value) => ({
-    target: { ...target, path: target.path.replace(placeholder, encodeURIComponent(value)) },
+    target: { ...target, path: target.path.replaceAll(placeholder, encodeURIComponent(value)) },
     stamp: (record) => ({ ...(record as object), [parent.key]: value }),
   }))
 }

@@ -90,7 +90,10 @@ type Tally = { -readonly [K in keyof ResourceResult]: ResourceResult[K] }
  * derived from it.
  */
 export class RunStats {
-  readonly #started = new Date()
+  /** When the run took its lock: its load row's `started_at` (runs of a pipeline never overlap). */
+  #started = new Date()
+  /** When `runPipeline` was called: the run's `seconds`. */
+  readonly #called = Date.now()
   readonly #http: HttpStats
   /** Per resource walked; lookups' records count in the totals only. */
   readonly #tallies = new Map<string, Tally>()
@@ -110,9 +113,14 @@ export class RunStats {
     this.#http = http
   }
 
-  /** When the run started. */
+  /** When the run started (took the pipeline's lock). */
   get startedAt(): Date {
     return this.#started
+  }
+
+  /** The run holds the pipeline's lock from now on: its load row starts here. */
+  locked(): void {
+    this.#started = new Date()
   }
 
   /** A resource's walk ended (it appears in the run result from then on). */
@@ -189,7 +197,7 @@ export class RunStats {
       requests: s.requests,
       retries: s.retries,
       rateLimited: s.rateLimited,
-      seconds: (Date.now() - this.#started.getTime()) / 1000,
+      seconds: (Date.now() - this.#called) / 1000,
       deleted: this.#deleted,
       ...(error && { error }),
     }

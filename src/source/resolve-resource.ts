@@ -80,7 +80,11 @@ export function resolveResource(
     throw new ConfigError(`${at}: ${field}: ${problem}`)
   }
   const recordsPath = toJsonPath(resource.recordsPath)
-  const declared = overrides?.paginator ?? resource.paginator
+  // A snapshot is one object: nothing in it is a paging field, whatever its name.
+  const declared =
+    overrides?.paginator ??
+    resource.paginator ??
+    (resource.kind === 'snapshot' ? { type: 'single_page' } : undefined)
   // Without a declaration, the first response decides (and the choice is logged).
   const paginator = declared
     ? createPaginator(declared, `${at}: paginator`)

@@ -20,7 +20,7 @@ const thalian: SourceDefinition = defineSource({
     paginator: { type: 'page' },
     rateLimit: { requestsPerMinute: 30, requestsPerHour: 1000 },
   },
-  resourceDefaults: { primaryKey: 'uid', sync: 'full' },
+  resourceDefaults: { primaryKey: 'uid', incremental: 'full_refresh' },
   resources: thenaSource.resources.slice(3, 4).map(({ paginator: _, ...r }) => ({
     ...r,
     primaryKey: undefined as unknown as string,
@@ -96,7 +96,7 @@ describe("a pipeline's baseUrl and token: optional overrides of the source's cli
     const resolved = resolve({ source: thalian }, { THALIAN_API_KEY: 'key-o7' })
     const [resource] = resolved.resources
     expect(resource!.primaryKey).toBe('uid')
-    expect(resource!.sync).toBe('incremental')
+    expect(resource!.strategy.type).toBe('page_lookback')
     expect(resource!.resolvedPaginator.type).toBe('page')
   })
 

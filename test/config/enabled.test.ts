@@ -68,3 +68,41 @@ describe('enabled', () => {
     expect(withSession.client.auth.headers).toEqual({ authorization: 'Bearer k' })
   })
 })
+
+describe('a child resource of a disabled parent', () => {
+  it('is a one-line config error naming both', () => {
+    const child = defineSource({
+      name: 'kids',
+      client: { baseUrl: 'https://api.example.com', auth: { type: 'none' } },
+      resources: [
+        defineResource({
+          name: 'teams',
+          path: '/teams',
+          schema: z.object({ id: z.string() }),
+          recordsPath: [],
+          primaryKey: 'id',
+        }),
+        defineResource({
+          name: 'members',
+          path: '/teams/{id}/members',
+          schema: z.object({ user: z.string() }),
+          recordsPath: [],
+          primaryKey: 'user',
+          parent: { resource: 'teams', key: 'team_id' },
+        }),
+      ],
+    })
+    const cfg = defineConfig({
+      pipelines: {
+        k: {
+          source: child,
+          destination: 'duckdb:/tmp/never.duckdb',
+          resources: { teams: { enabled: false } },
+        },
+      },
+    })
+    expect(() => resolvePipeline(cfg, 'k', {})).toThrow(
+      'pipelines.k.resources.members: reads each record of `teams`, which is disabled: enable `teams` or disable `members` too',
+    )
+  })
+})

@@ -174,3 +174,14 @@ describe('overrides and read-only resolution', () => {
       })
   })
 })
+
+describe('state documents', () => {
+  it('hold no registered secret, whatever an API put in a position', async () => {
+    const { stateText } = await import('../../src/load/json-text.js')
+    const { redactor } = await import('../../src/redactor.js')
+    redactor.add('sk_live_in_a_next_link_42')
+    const text = stateText({ position: { url: '/items?page=3&api_key=sk_live_in_a_next_link_42' } })
+    expect(text).not.toContain('sk_live_in_a_next_link_42')
+    expect(text).toContain('api_key=***')
+  })
+})

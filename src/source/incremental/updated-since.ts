@@ -54,7 +54,7 @@ export const updatedSince: IncrementalStrategy<UpdatedSinceSettings> = {
       `${field}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
     )
   },
-  plan: (resource, settings, { mode, state }) => {
+  plan: (resource, settings, { mode, state, now }) => {
     const stored = state?.incremental
     const since =
       typeof stored?.since === 'string'
@@ -73,8 +73,9 @@ export const updatedSince: IncrementalStrategy<UpdatedSinceSettings> = {
       writeState: true,
       savePosition: false,
       onRecord: (record) => {
-        const at = updatedAtOf(record, settings.field)
-        if (at !== undefined && !(at <= newest)) newest = at
+        // A record dated in the future would move the filter past every real update to come.
+        const at = Math.min(updatedAtOf(record, settings.field) ?? NaN, now)
+        if (!Number.isNaN(at) && !(at <= newest)) newest = at
       },
       finishState: (next, last) => {
         const seen = Number.isFinite(newest) ? new Date(newest).toISOString() : undefined

@@ -17,7 +17,8 @@ interface Inner {
  */
 export class AutoPaginator implements Paginator {
   readonly type = 'auto'
-  readonly positionsShift = false
+  /** The paginator last detected or read back from a position (positions shift with it). */
+  #last: Paginator | undefined
   /** Why the last detection chose what it chose; undefined before the first page. */
   detected: string | undefined
   readonly #recordsPath: JsonPath
@@ -26,6 +27,11 @@ export class AutoPaginator implements Paginator {
   constructor(recordsPath: JsonPath, field: string) {
     this.#recordsPath = recordsPath
     this.#field = field
+  }
+
+  /** Whether positions shift on deletes: as the paginator chosen (offsets and pages do). */
+  get positionsShift(): boolean {
+    return this.#last?.positionsShift ?? false
   }
 
   request(at: PagePosition | undefined) {
@@ -44,12 +50,21 @@ export class AutoPaginator implements Paginator {
         position: undefined,
       }
     }
+    this.#last = inner.paginator
     const next = inner.paginator.next(inner.position, page)
     return next === undefined ? undefined : { auto: inner.declaration, position: next }
   }
 
-  previous() {
-    return undefined
+  previous(at: PagePosition | undefined) {
+    const inner = this.#inner(at)
+    const back = inner?.paginator.previous(inner.position)
+    if (!inner || !back) return undefined
+    return {
+      position:
+        back.position === undefined
+          ? undefined
+          : { auto: inner.declaration, position: back.position },
+    }
   }
 
   parsePosition(stored: unknown): PagePosition | undefined {
@@ -62,6 +77,7 @@ export class AutoPaginator implements Paginator {
       return undefined
     try {
       const paginator = createPaginator(declaration, this.#field)
+      this.#last = paginator
       const position = paginator.parsePosition(at.position)
       return { declaration, paginator, position }
     } catch {

@@ -11,7 +11,8 @@ export interface DetectedPaginator {
 
 const CURSOR_KEYS = ['next_cursor', 'nextCursor', 'cursor', 'next_page_token', 'nextPageToken']
 const NEXT_URL_KEYS = ['next', 'next_url', 'nextUrl', 'next_page_url']
-const TOTAL_KEYS = ['total', 'total_count', 'totalCount', 'count']
+// Not `count`: APIs use it for the records on this page as often as for all of them.
+const TOTAL_KEYS = ['total', 'total_count', 'totalCount']
 const HAS_MORE_KEYS = ['has_more', 'hasMore']
 
 const isUrl = (v: unknown): v is string => typeof v === 'string' && /^(https?:\/)?\//.test(v)

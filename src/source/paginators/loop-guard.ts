@@ -1,4 +1,5 @@
 import { TerminalError } from '../../errors.js'
+import { redactor } from '../../redactor.js'
 import { valueAt } from '../../core/json-path.js'
 import type { JsonPath } from '../../core/json-path.js'
 
@@ -20,6 +21,6 @@ export function refuseLoop(next: string, current: unknown, what: string): void {
   if (next === current)
     throw new TerminalError(
       'pagination_loop',
-      `the API returned the same ${what} twice (\`${next.slice(0, 40)}\`): stopping instead of looping`,
+      `the API returned the same ${what} twice (\`${redactor.redact(next).slice(0, 40)}\`): stopping instead of looping`,
     )
 }

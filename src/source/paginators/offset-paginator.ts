@@ -43,7 +43,9 @@ export const offsetPaginator: PaginatorType<typeof schema> = {
         }
         if (p.totalPath) {
           const total = Number(valueAt(page.body, p.totalPath))
-          if (Number.isFinite(total)) return next >= total ? undefined : { offset: next }
+          // A total that is too low must not cut the list short: a full page is followed anyway.
+          if (Number.isFinite(total))
+            return next >= total && page.records < p.limit ? undefined : { offset: next }
         }
         return page.records < p.limit ? undefined : { offset: next }
       },

@@ -55,6 +55,8 @@ describe('detectPaginator', () => {
       { type: 'offset', totalPath: ['total'] },
     ],
     ['a bare array', [1, 2, 3], {}, [], { type: 'single_page' }],
+    // `count` is as often the records on this page: taken for a total it cut lists short.
+    ['a count is not a total', { items: [1], count: 1 }, {}, ['items'], { type: 'single_page' }],
     [
       'nothing to page by',
       { integrations: [1], connected_count: 1 },

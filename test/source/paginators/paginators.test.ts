@@ -112,11 +112,18 @@ describe('offset', () => {
     ['a full page goes on', {}, undefined, page({}, 100), { offset: 100 }],
     ['a short page ends', {}, { offset: 100 }, page({}, 40), undefined],
     [
-      'the total ends it',
+      'a short page at the total ends it',
       { totalPath: 'total' },
       { offset: 100 },
-      page({ total: 200 }, 100),
+      page({ total: 150 }, 50),
       undefined,
+    ],
+    [
+      'a total too low does not stop a full page',
+      { totalPath: 'total' },
+      { offset: 100 },
+      page({ total: 100 }, 100),
+      { offset: 200 },
     ],
     [
       'below the total goes on, even short',
