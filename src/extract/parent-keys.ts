@@ -14,7 +14,7 @@ export class ParentKeys {
     for (const r of resources) {
       if (!r.parent) continue
       const parent = resources.find((p) => p.name === r.parent!.resource)
-      const field = r.parent.field ?? parent?.primaryKey ?? 'id'
+      const field = r.parent.field ?? parent?.childKey?.field ?? parent?.primaryKey ?? 'id'
       let fields = this.#wanted.get(r.parent.resource)
       if (!fields) this.#wanted.set(r.parent.resource, (fields = new Map()))
       fields.set(field, new Set())
@@ -37,8 +37,11 @@ export class ParentKeys {
   valuesFor(child: ResolvedResource, resources: readonly ResolvedResource[]): readonly string[] {
     const parent = child.parent
     if (!parent) return []
-    const field =
-      parent.field ?? resources.find((p) => p.name === parent.resource)?.primaryKey ?? 'id'
+    const field = parent.field ?? ownKey(resources.find((p) => p.name === parent.resource))
     return [...(this.#wanted.get(parent.resource)?.get(field) ?? [])]
   }
 }
+
+/** A resource's own key field (a child's, not its composite one). */
+const ownKey = (r: ResolvedResource | undefined): string =>
+  r?.childKey?.field ?? r?.primaryKey ?? 'id'

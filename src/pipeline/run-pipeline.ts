@@ -113,7 +113,15 @@ function walksOf(
   const placeholder = `{${parent.placeholder ?? 'id'}}`
   return parents.valuesFor(resource, run.pipeline.resources).map((value) => ({
     target: { ...target, path: target.path.replaceAll(placeholder, encodeURIComponent(value)) },
-    stamp: (record) => ({ ...(record as object), [parent.key]: value }),
+    stamp: (record) => {
+      const own = (record as Record<string, unknown>)[resource.childKey!.field]
+      // A child without its own key keeps none: the normalizer rejects it as for any record.
+      const key =
+        own === undefined || own === null
+          ? {}
+          : { [resource.childKey!.composite]: JSON.stringify([value, String(own)]) }
+      return { ...(record as object), [parent.key]: value, ...key }
+    },
   }))
 }
 

@@ -55,6 +55,12 @@ export interface ParentDefinition {
   readonly placeholder?: string
   /** Field added to each child record, holding the parent's value; e.g. `team_id`. */
   readonly key: string
+  /**
+   * The child's key in the warehouse: the parent's value and the child's own key together
+   * (the same user in two teams is two rows), as the JSON text `["t1","u1"]`. Default
+   * `<key>_<primaryKey>`, e.g. `team_id_user_id`.
+   */
+  readonly compositeKey?: string
 }
 
 /** One API endpoint landing in one table (plus its child tables). */

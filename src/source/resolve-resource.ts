@@ -28,6 +28,8 @@ export interface ResolvedResource extends ResourceDefinition {
   readonly contract: SchemaContract
   /** Whether a response holds one record (a snapshot) rather than an array. */
   readonly single: boolean
+  /** A child's own key field, and the composite key field the engine fills from it. */
+  readonly childKey?: { readonly field: string; readonly composite: string }
   readonly params: Readonly<Record<string, string>>
   readonly body: Readonly<Record<string, unknown>>
   /** The resource's own credentials, when it declares some. */
@@ -96,6 +98,7 @@ export function resolveResource(
       fail('schema', `${why} needs an object schema (z.object) to add \`${field}\` to`)
     schema = (schema as z.ZodObject).extend({ [field]: type })
   }
+  let childKey: { field: string; composite: string } | undefined
   const kind = resource.kind ?? 'list'
   if (kind === 'snapshot') {
     primaryKey = resource.snapshotKey ?? 'snapshot_at'
@@ -112,6 +115,12 @@ export function resolveResource(
     if (!resource.path.includes(placeholder))
       fail('path', `expected \`${placeholder}\` in \`${resource.path}\`, filled from each parent`)
     extend(resource.parent.key, z.union([z.string(), z.number()]), 'a child resource')
+    // Children of two parents may share their own key (one user, two teams): the row's key
+    // holds both.
+    const composite = resource.parent.compositeKey ?? `${resource.parent.key}_${primaryKey}`
+    extend(composite, z.string(), 'a child resource')
+    childKey = { field: primaryKey, composite }
+    primaryKey = composite
   }
   const incremental =
     resource.incremental ??
@@ -154,5 +163,6 @@ export function resolveResource(
     backfillParams: overrides?.backfillParams ?? {},
     contract: { ...EVOLVE, ...pipelineContract, ...overrides?.contract },
     single: kind === 'snapshot',
+    ...(childKey && { childKey }),
   }
 }

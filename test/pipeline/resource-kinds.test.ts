@@ -76,7 +76,11 @@ for (const kind of DESTINATION_KINDS) {
           { user: 'u1', role: 'lead' },
           { user: 'u2', role: 'agent' },
         ],
-        '/teams/t%2F2/members': [{ user: 'u3', role: 'agent' }],
+        // u2 is in both teams: one row per team.
+        '/teams/t%2F2/members': [
+          { user: 'u3', role: 'agent' },
+          { user: 'u2', role: 'lead' },
+        ],
         '/integrations': {
           integrations: [
             { platform: 'okta', status: 'connected' },
@@ -99,12 +103,13 @@ for (const kind of DESTINATION_KINDS) {
       expect(
         await rowsOf(
           pipeline,
-          'SELECT team_id, "user", role FROM kinds.team_members ORDER BY "user"',
+          'SELECT team_id, "user", role, team_id_user FROM kinds.team_members ORDER BY "user", team_id',
         ),
       ).toEqual([
-        { team_id: 't1', user: 'u1', role: 'lead' },
-        { team_id: 't1', user: 'u2', role: 'agent' },
-        { team_id: 't/2', user: 'u3', role: 'agent' },
+        { team_id: 't1', user: 'u1', role: 'lead', team_id_user: '["t1","u1"]' },
+        { team_id: 't/2', user: 'u2', role: 'lead', team_id_user: '["t/2","u2"]' },
+        { team_id: 't1', user: 'u2', role: 'agent', team_id_user: '["t1","u2"]' },
+        { team_id: 't/2', user: 'u3', role: 'agent', team_id_user: '["t/2","u3"]' },
       ])
       expect(
         await rowsOf(pipeline, 'SELECT platform, status FROM kinds.integrations ORDER BY platform'),
