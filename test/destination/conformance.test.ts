@@ -14,7 +14,7 @@ import type {
 import { SchemaRegistry } from '../../src/normalize/schema-registry.js'
 import type { Row, TableSchema } from '../../src/normalize/table-schema.js'
 import type { ResourceState } from '../../src/state/resource-state.js'
-import { DESTINATION_KINDS, epochMs } from '../helpers/destinations.js'
+import { DESTINATION_KINDS, epochMs, loadRow } from '../helpers/destinations.js'
 
 const LOAD = 'load-1'
 
@@ -68,19 +68,7 @@ const state = (cursor: string): ResourceState => ({
   updatedAt: '2026-01-01T00:00:00.000Z',
 })
 
-const load = (loadId: string, status: LoadRecord['status']): LoadRecord => ({
-  loadId,
-  pipeline: 'p',
-  command: 'run',
-  status,
-  startedAt: new Date(Date.UTC(2026, 0, 1)),
-  records: 0,
-  rejects: 0,
-  requests: 0,
-  retries: 0,
-  rateLimited: 0,
-  unchanged: 0,
-})
+const load = (loadId: string, status: LoadRecord['status']): LoadRecord => loadRow(loadId, status)
 
 for (const kind of DESTINATION_KINDS) {
   describe(`destination conformance: ${kind.name}`, () => {

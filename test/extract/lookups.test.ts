@@ -2,6 +2,7 @@
  * Lookups as a unit: referenced records missing from the warehouse are fetched one by one,
  * those already loaded are not, and one that is not found is not asked for twice.
  */
+import { loadRow } from '../helpers/destinations.js'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -70,19 +71,7 @@ describe('Lookups', () => {
         resource: 'users',
         batches: [normalizer.take()],
         state: undefined,
-        load: () => ({
-          loadId: 'L0',
-          pipeline: 'p',
-          command: 'run',
-          status: 'success',
-          startedAt: new Date(),
-          records: 1,
-          rejects: 0,
-          requests: 0,
-          retries: 0,
-          rateLimited: 0,
-          unchanged: 0,
-        }),
+        load: () => loadRow('L0', 'success', { records: 1 }),
         onCommitted: () => undefined,
       })
       await committer.drain()

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inject } from 'vitest'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
+import type { LoadRecord } from '../../src/load/destination.js'
 import { createDatabase, findPostgresBinDir } from './postgres-server.js'
 import { tempDir } from './pipeline.js'
 
@@ -89,3 +90,23 @@ export function dumpWarehouse(pipeline: ResolvedPipeline): string {
     throw new Error(`dumpWarehouse: no test kind for destination ${pipeline.destination.name}`)
   return kind.dump(pipeline)
 }
+
+/** A load row with every counter at 0, for tests that commit outside a run. */
+export const loadRow = (
+  loadId: string,
+  status: LoadRecord['status'],
+  over: Partial<LoadRecord> = {},
+): LoadRecord => ({
+  loadId,
+  pipeline: 'p',
+  command: 'run',
+  status,
+  startedAt: new Date(Date.UTC(2026, 0, 1)),
+  records: 0,
+  rejects: 0,
+  requests: 0,
+  retries: 0,
+  rateLimited: 0,
+  unchanged: 0,
+  ...over,
+})

@@ -2,6 +2,7 @@
  * The committer against a real DuckDB file: commits happen strictly in order, at most one is
  * in flight, each writes its rows and state together, and a failure reaches the next caller.
  */
+import { loadRow } from '../helpers/destinations.js'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DuckDbDestination } from '../../destinations/duckdb/index.js'
@@ -57,19 +58,7 @@ async function setUp() {
   return { raw, session, registry, batch, log }
 }
 
-const load = () => ({
-  loadId: 'L1',
-  pipeline: 'p',
-  command: 'run',
-  status: 'running' as const,
-  startedAt: new Date(),
-  records: 0,
-  rejects: 0,
-  requests: 0,
-  retries: 0,
-  rateLimited: 0,
-  unchanged: 0,
-})
+const load = () => loadRow('L1', 'running')
 
 describe('Committer', () => {
   it('commits in order with at most one transaction in flight, rows and state together', async () => {

@@ -2,6 +2,7 @@
  * Reconcile as a unit, against a real DuckDB file: which rows it marks deleted, and when the
  * mass-delete guard refuses (a decision, so a table of cases).
  */
+import { loadRow } from '../helpers/destinations.js'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -37,19 +38,7 @@ async function reconcileAfter(rows: number, seen: number, share: number, allow: 
       resource: 'items',
       batches: [normalizer.take()],
       state: { version: 1, records: rows },
-      load: () => ({
-        loadId: 'L0',
-        pipeline: 'p',
-        command: 'run',
-        status: 'success',
-        startedAt: new Date(),
-        records: rows,
-        rejects: 0,
-        requests: 0,
-        retries: 0,
-        rateLimited: 0,
-        unchanged: 0,
-      }),
+      load: () => loadRow('L0', 'success', { records: rows }),
       onCommitted: () => undefined,
     })
     await committer.drain()
