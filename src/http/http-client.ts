@@ -184,7 +184,12 @@ export class HttpClient {
     if (req.url !== undefined) {
       let url: URL | undefined
       try {
-        url = new URL(req.url, this.#origin)
+        // Absolute, or relative to the API's origin (`/items?page=2`); anything else is refused.
+        url = /^[a-z][a-z0-9+.-]*:/i.test(req.url)
+          ? new URL(req.url)
+          : req.url.startsWith('/') && !req.url.startsWith('//')
+            ? new URL(req.url, this.#origin)
+            : undefined
       } catch {
         url = undefined
       }

@@ -145,6 +145,14 @@ describe('a next link (absolute url)', () => {
       expect(api.seen).toHaveLength(0)
     })
   }
+
+  it('a link relative to the origin is requested there, with the credentials', async () => {
+    const { api, client } = await setup({})
+    await client
+      .request({ method: 'GET', path: '', url: '/api/items?page=2' })
+      .catch(() => undefined)
+    expect(api.seen).toHaveLength(1)
+  })
 })
 
 describe('the request budget of an API without rate-limit headers', () => {
