@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
+import { LIST_ORDERS } from '../source/define-source.js'
 import type { SourceDefinition } from '../source/define-source.js'
 import { paginatorDeclarationSchema } from '../source/paginators/index.js'
 import { CONTRACT_MODES } from '../normalize/schema-contract.js'
@@ -69,6 +70,13 @@ const resourceSchema = strict({
     to: z.string().min(1).optional(),
   }).optional(),
   contract: contractSchema.optional(),
+  path: z
+    .string()
+    .regex(/^\//, 'expected a path under the base URL such as `/v1/tickets`')
+    .optional(),
+  recordsPath: z.union([z.string(), z.array(z.string())]).optional(),
+  params: z.record(z.string(), setting).optional(),
+  order: z.enum(LIST_ORDERS).optional(),
 })
 
 const sourceSchema = z

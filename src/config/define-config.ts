@@ -1,4 +1,4 @@
-import type { SourceDefinition } from '../source/define-source.js'
+import type { ListOrder, SourceDefinition } from '../source/define-source.js'
 import type { PaginatorConfig } from '../source/paginators/index.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 import type { Setting } from './env.js'
@@ -24,6 +24,14 @@ export interface ResourceConfig {
   readonly backfillParams?: { readonly from?: string; readonly to?: string }
   /** Schema contract for this resource, overriding the pipeline's. */
   readonly contract?: Partial<SchemaContract>
+  /** The endpoint's path under the base URL, replacing the source's (e.g. `/v2/tickets`). Default the source's. */
+  readonly path?: string
+  /** Where the records sit in the response (`'data'`, `'data.results'`, `''` for a bare array). Default the source's. */
+  readonly recordsPath?: string | readonly string[]
+  /** Query parameters merged over the source's (`env()` values that read empty are left out). Default none. */
+  readonly params?: Readonly<Record<string, Setting>>
+  /** How the list is ordered by creation time (`oldest_first`, `newest_first`, `unordered`), for `backfill`. Default the source's. */
+  readonly order?: ListOrder
 }
 
 /** When `schedule` runs a pipeline. */

@@ -1,47 +1,178 @@
 import { valueAt } from '../core/json-path.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
+import type { RunMode } from '../source/incremental/strategy.js'
+import type { ResourceState } from '../state/resource-state.js'
+
+/** One parent a child resource is read for. */
+export interface ParentRef {
+  /** The parent's values, one per binding of the child (`ResolvedParent.bindings`), as text. */
+  readonly values: readonly string[]
+  /** The parent's update time in ms (its `updatedAtField`), when it has one. */
+  readonly version?: number
+  /** The values as one string (JSON): what orders parents of equal version, and progress names. */
+  readonly key: string
+}
 
 /**
- * The values child resources fill their paths from, collected from the parent records a run
- * loads (new or changed: an unchanged page's records are not), so that a child is re-read only
- * for the parents that changed; a reconcile loads every parent, so it re-reads every child.
+ * How far a child resource's reading of changed parents got, kept in its state
+ * (`incremental.parents`): every parent updated at or before `through` had its children read;
+ * within a pass that was stopped, so had every parent up to `after` in (version, key) order.
  */
-export class ParentKeys {
-  /** Per parent resource: the fields its children need, each with the values seen. */
-  readonly #wanted = new Map<string, Map<string, Set<string>>>()
+export interface ParentProgress {
+  readonly through?: string
+  readonly after?: { readonly at: string; readonly key: string }
+}
 
-  constructor(resources: readonly ResolvedResource[]) {
-    for (const r of resources) {
-      if (!r.parent) continue
-      const parent = resources.find((p) => p.name === r.parent!.resource)
-      const field = r.parent.field ?? parent?.childKey?.field ?? parent?.primaryKey ?? 'id'
-      let fields = this.#wanted.get(r.parent.resource)
-      if (!fields) this.#wanted.set(r.parent.resource, (fields = new Map()))
-      fields.set(field, new Set())
-    }
-  }
-
-  /** Notes the parent values among records of `resource` about to be loaded. */
-  collect(resource: string, records: readonly unknown[]): void {
-    const fields = this.#wanted.get(resource)
-    if (!fields) return
-    for (const [field, values] of fields)
-      for (const record of records) {
-        const value = valueAt(record, [field])
-        if ((typeof value === 'string' && value !== '') || typeof value === 'number')
-          values.add(String(value))
-      }
-  }
-
-  /** The parent values a child resource is read for, in the order they were seen. */
-  valuesFor(child: ResolvedResource, resources: readonly ResolvedResource[]): readonly string[] {
-    const parent = child.parent
-    if (!parent) return []
-    const field = parent.field ?? ownKey(resources.find((p) => p.name === parent.resource))
-    return [...(this.#wanted.get(parent.resource)?.get(field) ?? [])]
+/** A child's progress as its state stores it, or none. */
+export function parentProgressOf(state: ResourceState | undefined): ParentProgress {
+  const stored = state?.incremental?.parents
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return {}
+  const { through, after } = stored as Record<string, unknown>
+  const at = typeof after === 'object' && after !== null ? (after as Record<string, unknown>) : {}
+  return {
+    ...(typeof through === 'string' && { through }),
+    ...(typeof at.at === 'string' &&
+      typeof at.key === 'string' && { after: { at: at.at, key: at.key } }),
   }
 }
 
-/** A resource's own key field (a child's, not its composite one). */
-const ownKey = (r: ResolvedResource | undefined): string =>
-  r?.childKey?.field ?? r?.primaryKey ?? 'id'
+/** `state` with the child's progress replaced (undefined progress: none kept). */
+export function withParentProgress(state: ResourceState, progress: ParentProgress): ResourceState {
+  const { parents: _, ...rest } = state.incremental ?? {}
+  const kept = progress.through !== undefined || progress.after !== undefined
+  return {
+    ...state,
+    incremental: { ...rest, ...(kept && { parents: { ...progress } }) },
+  }
+}
+
+const versionOf = (record: unknown, field: string | undefined): number | undefined => {
+  if (field === undefined) return undefined
+  const value = valueAt(record, [field])
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN
+  return Number.isNaN(ms) ? undefined : ms
+}
+
+/** Orders parents by version (those without one last), then by key. */
+const compareRefs = (a: ParentRef, b: ParentRef): number =>
+  (a.version ?? Infinity) - (b.version ?? Infinity) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+
+/**
+ * The parents each child resource is read for, collected from the parent's walk. Which ones
+ * a run reads (`ParentDefinition.refresh`): every parent the walk saw (`always`, and any
+ * `reconcile`); parents past the child's watermark, by the parent's update time, when the
+ * parent declares `updatedAtField`; else the parents the run merged (new or changed pages).
+ */
+export class ParentKeys {
+  /** Per child resource name: its parents so far, by key. */
+  readonly #refs = new Map<string, Map<string, ParentRef>>()
+  /** Per parent resource name: its children. */
+  readonly #children = new Map<string, ResolvedResource[]>()
+  readonly #mode: RunMode
+
+  constructor(resources: readonly ResolvedResource[], mode: RunMode) {
+    this.#mode = mode
+    for (const r of resources) {
+      if (!r.resolvedParent) continue
+      const list = this.#children.get(r.resolvedParent.resource) ?? []
+      list.push(r)
+      this.#children.set(r.resolvedParent.resource, list)
+      this.#refs.set(r.name, new Map())
+    }
+  }
+
+  /** Whether the child reads every parent the walk saw, not only the merged ones. */
+  #readsAll(child: ResolvedResource): boolean {
+    const parent = child.resolvedParent!
+    return (
+      this.#mode === 'reconcile' ||
+      parent.refresh === 'always' ||
+      parent.updatedAtField !== undefined
+    )
+  }
+
+  /**
+   * Notes the parents among a page of `resource`: `merged`, the records the run writes;
+   * `all`, every record the page held (with what the engine added to them).
+   */
+  collect(resource: string, merged: readonly unknown[], all: readonly unknown[]): void {
+    for (const child of this.#children.get(resource) ?? []) {
+      const parent = child.resolvedParent!
+      const refs = this.#refs.get(child.name)!
+      for (const record of this.#readsAll(child) ? all : merged) {
+        const values: string[] = []
+        for (const binding of parent.bindings) {
+          const value = valueAt(record, [binding.from])
+          if ((typeof value === 'string' && value !== '') || typeof value === 'number')
+            values.push(String(value))
+        }
+        // A parent without the values to fill the path cannot be read for.
+        if (values.length !== parent.bindings.length) continue
+        const key = JSON.stringify(values)
+        const version = versionOf(record, parent.updatedAtField)
+        refs.delete(key)
+        refs.set(key, { values, key, ...(version !== undefined && { version }) })
+      }
+    }
+  }
+
+  /**
+   * The parents `child` is read for this run, in the order they are read: by version then key
+   * when the child keeps a watermark (so that `after` names a prefix), else as the walk saw them.
+   */
+  parentsFor(child: ResolvedResource, state: ResourceState | undefined): ParentRef[] {
+    const refs = [...(this.#refs.get(child.name)?.values() ?? [])]
+    if (!this.tracksProgress(child)) return refs
+    const sorted = refs.sort(compareRefs)
+    if (this.#mode === 'reconcile') return sorted
+    const { through, after } = parentProgressOf(state)
+    const floor = after ? Date.parse(after.at) : through ? Date.parse(through) : undefined
+    if (floor === undefined || Number.isNaN(floor)) return sorted
+    return sorted.filter(
+      (ref) =>
+        ref.version === undefined ||
+        ref.version > floor ||
+        (after !== undefined && ref.version === floor && ref.key > after.key),
+    )
+  }
+
+  /** Whether the child keeps a watermark of its parents' update times in its state. */
+  tracksProgress(child: ResolvedResource): boolean {
+    const parent = child.resolvedParent
+    return parent?.refresh === 'changed' && parent.updatedAtField !== undefined
+  }
+
+  /**
+   * The child's progress once the parents of `read` (a prefix of `parentsFor`, in order) had
+   * their children committed: `complete` when that is all of them this run.
+   */
+  progressAfter(
+    state: ResourceState | undefined,
+    read: readonly ParentRef[],
+    complete: boolean,
+  ): ParentProgress {
+    const before = parentProgressOf(state)
+    // A reconcile reads old parents too: stopped part way, it has not moved the watermark.
+    if (this.#mode === 'reconcile' && !complete) return before
+    const versions = read.flatMap((r) => (r.version === undefined ? [] : [r.version]))
+    if (this.#mode === 'reconcile') {
+      // Every parent was read: the watermark is the newest of them.
+      const all = versions.length > 0 ? Math.max(...versions) : undefined
+      return all === undefined ? before : { through: new Date(all).toISOString() }
+    }
+    const last = [...read].reverse().find((r) => r.version !== undefined)
+    if (complete) {
+      const through = Math.max(
+        before.through ? Date.parse(before.through) : -Infinity,
+        before.after ? Date.parse(before.after.at) : -Infinity,
+        ...versions,
+      )
+      return Number.isFinite(through) ? { through: new Date(through).toISOString() } : {}
+    }
+    if (!last) return before
+    return {
+      ...(before.through !== undefined && { through: before.through }),
+      after: { at: new Date(last.version!).toISOString(), key: last.key },
+    }
+  }
+}

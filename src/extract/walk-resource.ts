@@ -25,6 +25,8 @@ export interface WalkTarget {
   readonly auth?: ResolvedAuth
   /** The records' key, for telling a page served twice. Default none. */
   readonly primaryKey?: string
+  /** A 404 is a list with no records (a child's parent deleted since it was read). Default false. */
+  readonly notFoundIsEmpty?: boolean
 }
 
 /** The endpoint of a resource, with a plan's extra parameters. */
@@ -87,6 +89,7 @@ export function fetchPageAt(
       ...(post && { body: { ...target.body, ...page.body } }),
       ...(page.url !== undefined && { url: page.url }),
       ...(target.auth && { auth: target.auth }),
+      ...(target.notFoundIsEmpty && { allowNotFound: true }),
     },
     signal,
   )
@@ -108,7 +111,10 @@ export async function* walkResource(
     const key = positionKey(position)
     const known = prefetched?.get(key)
     prefetched?.delete(key)
-    const { body, text, headers } = known ?? (await fetchPageAt(client, target, position, signal))
+    const { body, text, headers, status } =
+      known ?? (await fetchPageAt(client, target, position, signal))
+    if (status === 404 && target.notFoundIsEmpty)
+      return { records: [], position, next: undefined, text }
     const found = recordsOf(target, body)
     const single = target.single && typeof found === 'object' && !Array.isArray(found)
     const records = single ? (found === null ? [] : [found]) : found

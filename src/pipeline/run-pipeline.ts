@@ -1,6 +1,8 @@
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { Lookups } from '../extract/lookups.js'
-import { ParentKeys } from '../extract/parent-keys.js'
+import { ParentKeys, withParentProgress } from '../extract/parent-keys.js'
+import type { ParentProgress, ParentRef } from '../extract/parent-keys.js'
+import { fillPlaceholders } from '../source/resolve-resource.js'
 import { locateStart, walkResource, walkTargetOf } from '../extract/walk-resource.js'
 import type { WalkTarget } from '../extract/walk-resource.js'
 import { retryTransient } from '../load/commit-batch.js'
@@ -16,6 +18,7 @@ import type { OpenRun, RunOptions } from './run-lifecycle.js'
 import { reconcile, SeenKeys } from './reconcile.js'
 import { withQuarantined } from './run-stats.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
+import { STATE_VERSION } from '../state/resource-state.js'
 
 export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'
@@ -37,7 +40,7 @@ export async function runPipeline(
   const stopped = () => options.signal?.aborted === true
   const seen = run.mode === 'reconcile' ? new SeenKeys() : undefined
   const lookups = lookupsOf(run, seen)
-  const parents = new ParentKeys(pipeline.resources)
+  const parents = new ParentKeys(pipeline.resources, run.mode)
   const failures = new ResourceFailures()
   try {
     for (const resource of run.resources()) {
@@ -50,18 +53,22 @@ export async function runPipeline(
       try {
         await beforeWalk(run, resource, plan)
         await lookups.prepare(resource)
-        for await (const page of pages(run, resource, plan, walked, parents)) {
+        const walks = walksOf(run, resource, plan, parents)
+        const progress = childProgress(run, resource, parents, walks)
+        for await (const page of pages(run, resource, plan, walked, walks)) {
           for (const record of page.records) normalizer.add(record) // normalize, page by page
           lookups.collect(resource, page.records)
-          parents.collect(resource.name, page.records)
+          parents.collect(resource.name, page.records, page.all)
           if (!page.batch) continue // a batch is `batchPages` pages, or the last ones
           const rows = normalizer.take()
           const extra = await lookups.load(resource, rows) // referenced records
           seen?.addBatch(resource.name, rows)
-          await committer.commit(commitOf(run, resource, plan, page, [rows, ...extra], walked)) // load
+          const commit = commitOf(run, resource, plan, page, [rows, ...extra], walked, progress)
+          await committer.commit(commit) // load
           if (stopped() || page.batch.last) break
         }
         await committer.drain()
+        if (walks.length === 0) await settleChildProgress(run, resource, progress)
         run.stats.finish(resource.name)
       } catch (error) {
         await committer.settle() // the commit in flight settles before the connection is reused
@@ -82,10 +89,17 @@ export async function runPipeline(
 interface ObservedPage {
   /** The page's records the plan keeps, with what the engine adds (a parent's key). */
   readonly records: readonly unknown[]
+  /** Every record of the page, with what the engine adds: what children's parents come from. */
+  readonly all: readonly unknown[]
   /** The page as fetched: where a checkpoint after it stands. */
   readonly page: FetchedPage
   /** Set on the page that ends a batch: what the batch skipped, and whether the walk ends. */
-  readonly batch?: { readonly unchanged: number; readonly last: boolean }
+  readonly batch?: {
+    readonly unchanged: number
+    readonly last: boolean
+    /** A child resource: the parents whose walks ended at or before this page, in order. */
+    readonly parentsRead?: readonly ParentRef[]
+  }
 }
 
 /** One walk of a resource's endpoint: a child resource has one per parent. */
@@ -93,9 +107,23 @@ interface Walk {
   readonly target: WalkTarget
   /** What the engine adds to each record: the parent's key, a snapshot's time. */
   readonly stamp?: (record: unknown) => unknown
+  /** The parent this walk reads the children of. */
+  readonly parent?: ParentRef
 }
 
-/** The walks of a resource this run: one, or one per parent its parent's walk loaded. */
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** `target` with `{name}` placeholders filled: URL-encoded in the path, as they are in parameters. */
+const filled = (target: WalkTarget, values: Readonly<Record<string, string>>): WalkTarget => ({
+  ...target,
+  path: fillPlaceholders(target.path, values, true),
+  query: Object.fromEntries(
+    Object.entries(target.query ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values, false)]),
+  ),
+})
+
+/** The walks of a resource this run: one, one per forEach value, or one per parent to read. */
 function walksOf(
   run: OpenRun,
   resource: ResolvedResource,
@@ -108,21 +136,40 @@ function walksOf(
     const at = run.stats.startedAt.toISOString()
     return [{ target, stamp: (record) => ({ ...(record as object), [key]: at }) }]
   }
-  const parent = resource.parent
+  const each = resource.forEach
+  if (each) {
+    const field = each.field ?? each.placeholder
+    return each.values.map((value) => ({
+      target: filled(target, { [each.placeholder]: value }),
+      // The value is what tells the records of one walk from another's: kept when absent.
+      stamp: (record) =>
+        isRecord(record) && record[field] === undefined ? { ...record, [field]: value } : record,
+    }))
+  }
+  const parent = resource.resolvedParent
   if (!parent) return [{ target }]
-  const placeholder = `{${parent.placeholder ?? 'id'}}`
-  return parents.valuesFor(resource, run.pipeline.resources).map((value) => ({
-    target: { ...target, path: target.path.replaceAll(placeholder, encodeURIComponent(value)) },
-    stamp: (record) => {
-      const own = (record as Record<string, unknown>)[resource.childKey!.field]
-      // A child without its own key keeps none: the normalizer rejects it as for any record.
-      const key =
-        own === undefined || own === null
-          ? {}
-          : { [resource.childKey!.composite]: JSON.stringify([value, String(own)]) }
-      return { ...(record as object), [parent.key]: value, ...key }
-    },
-  }))
+  const composite = resource.childKey?.composite
+  const own = resource.childKey!.field
+  return parents.parentsFor(resource, run.states.get(resource.name)).map((ref) => {
+    const values = Object.fromEntries(
+      parent.bindings.map((b, i) => [b.placeholder, ref.values[i]!]),
+    )
+    const fields = Object.fromEntries(parent.bindings.map((b, i) => [b.field, ref.values[i]!]))
+    return {
+      // A parent deleted since its walk has no children left, rather than failing the run.
+      target: { ...filled(target, values), notFoundIsEmpty: true },
+      parent: ref,
+      stamp: (record) => {
+        const ownKey = (record as Record<string, unknown>)[own]
+        // A child without its own key keeps none: the normalizer rejects it as for any record.
+        const key =
+          composite === undefined || ownKey === undefined || ownKey === null
+            ? {}
+            : { [composite]: JSON.stringify([...ref.values, String(ownKey)]) }
+        return { ...(record as object), ...fields, ...key }
+      },
+    }
+  })
 }
 
 /** The resource's pages from where the plan starts, observed by the plan, cut in batches. */
@@ -131,15 +178,17 @@ async function* pages(
   resource: ResolvedResource,
   plan: ResourcePlan,
   walked: { pages: number },
-  parents: ParentKeys,
+  walks: readonly Walk[],
 ): AsyncGenerator<ObservedPage> {
   const { http, options, pipeline } = run
-  const walks = walksOf(run, resource, plan, parents)
   let pages = 0
   let unchanged = 0
-  for (const [i, { target, stamp }] of walks.entries()) {
-    const prefetched = i === 0 && !resource.parent ? run.prefetched(resource, plan) : new Map()
-    const start = resource.parent
+  // Parents whose walks ended: their children are in the batches cut so far.
+  const read: ParentRef[] = []
+  const single = !resource.resolvedParent && !resource.forEach
+  for (const [i, { target, stamp, parent }] of walks.entries()) {
+    const prefetched = i === 0 && single ? run.prefetched(resource, plan) : new Map()
+    const start = !single
       ? undefined
       : await locateStart(
           http,
@@ -156,15 +205,23 @@ async function* pages(
         options.onNotice?.({ resource: resource.name, message: detected })
       const seen = plan.observe(page)
       const records = stamp ? seen.records.map(stamp) : seen.records
+      const all = stamp ? page.records.map(stamp) : page.records
       unchanged += seen.unchanged
       pages++
       walked.pages++
+      const walkEnds = page.next === undefined || seen.stop
+      if (walkEnds && parent) read.push(parent)
       const last = (page.next === undefined && i === walks.length - 1) || seen.stop
       if (!last && pages < pipeline.batchPages) {
-        yield { records, page }
+        yield { records, all, page }
         continue
       }
-      yield { records, page, batch: { unchanged, last } }
+      yield {
+        records,
+        all,
+        page,
+        batch: { unchanged, last, ...(parent && { parentsRead: [...read] }) },
+      }
       pages = 0
       unchanged = 0
       if (last) return
@@ -180,10 +237,16 @@ function commitOf(
   { page, batch }: ObservedPage,
   rows: readonly NormalizedBatch[],
   walked: { readonly pages: number },
+  progress: ChildProgress | undefined,
 ): CommitRequest {
-  const { unchanged, last } = batch!
+  const { unchanged, last, parentsRead } = batch!
   const counts = countsOf(resource.name, rows, unchanged)
-  const state = plan.checkpoint(page, rows[0]!.rootIds.length, last)
+  const checkpoint = plan.checkpoint(page, rows[0]!.rootIds.length, last)
+  // A child's state also says which parents' children are in: they are not read again.
+  const state =
+    checkpoint && progress
+      ? withParentProgress(checkpoint, progress(parentsRead ?? [], last))
+      : checkpoint
   const eta = plan.eta()
   const pages = walked.pages
   return {
@@ -198,6 +261,49 @@ function commitOf(
       run.options.onProgress?.(run.stats.progress(resource.name, last, eta))
     },
   }
+}
+
+/** A child's progress once the parents `read` (in order) had their children committed. */
+type ChildProgress = (read: readonly ParentRef[], last: boolean) => ParentProgress
+
+/**
+ * For a child keeping a watermark of its parents' update times: its progress after each batch;
+ * `last` when the batch ends the last walk.
+ */
+function childProgress(
+  run: OpenRun,
+  resource: ResolvedResource,
+  parents: ParentKeys,
+  walks: readonly Walk[],
+): ChildProgress | undefined {
+  if (!parents.tracksProgress(resource)) return undefined
+  const all = walks.filter((w) => w.parent).length
+  return (read, last) =>
+    parents.progressAfter(run.states.get(resource.name), read, last && read.length === all)
+}
+
+/**
+ * A child with no parent to read this run: a pass an earlier run left part way is complete
+ * now (every parent past its mark was read), so its watermark moves up.
+ */
+async function settleChildProgress(
+  run: OpenRun,
+  resource: ResolvedResource,
+  progress: ChildProgress | undefined,
+): Promise<void> {
+  if (!progress) return
+  const before = run.states.get(resource.name)
+  const state = withParentProgress(
+    before ?? { version: STATE_VERSION, records: 0 },
+    progress([], true),
+  )
+  if (JSON.stringify(state.incremental) === JSON.stringify(before?.incremental)) return
+  await retryTransient(() =>
+    run.session.transaction((tx) =>
+      tx.writeState(run.pipeline.name, resource.name, state, run.loadId),
+    ),
+  )
+  run.states.set(resource.name, state)
 }
 
 /** What a commit of these batches adds to the counters. */

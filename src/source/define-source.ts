@@ -41,27 +41,75 @@ export interface DependentDefinition {
 export const RESOURCE_KINDS = ['list', 'snapshot'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
 
+/** When a child resource is read again: see `ParentDefinition.refresh`. */
+export const CHILD_REFRESH = ['changed', 'always'] as const
+export type ChildRefresh = (typeof CHILD_REFRESH)[number]
+
 /**
- * A resource read once per record of another (its parent): `/teams/{id}/members` for each
- * team. Its rows carry the parent's key; it is re-read for the parents a run merged (changed
- * or new), and for every parent by `reconcile`.
+ * A resource read once per record of another (its parent): `/teams/{teamId}/members` for each
+ * team. Its rows carry the parent's values; it is re-read for the parents that changed (see
+ * `refresh`), and for every parent by `reconcile`.
  */
 export interface ParentDefinition {
   /** The parent resource; declared before this one. */
   readonly resource: string
-  /** Field of the parent record whose value fills the path. Default the parent's primary key. */
-  readonly field?: string
-  /** Placeholder in this resource's path, `{name}`. Default `id`. */
-  readonly placeholder?: string
-  /** Field added to each child record, holding the parent's value; e.g. `team_id`. */
-  readonly key: string
   /**
-   * The child's key in the warehouse: the parent's value and the child's own key together
-   * (the same user in two teams is two rows), as the JSON text `["t1","u1"]`. Default
-   * `<key>_<primaryKey>`, e.g. `team_id_user_id`.
+   * Fields added to each child record from its parent's record, `{ childField: parentField }`,
+   * e.g. `{ ticketId: 'id' }`; each also fills the `{childField}` placeholder of the path and
+   * the parameters (`entityId: '{ticketId}'`). Give either `fields` or `key`.
    */
-  readonly compositeKey?: string
+  readonly fields?: Readonly<Record<string, string>>
+  /** One field added to each child record, holding the parent's value; e.g. `team_id`. */
+  readonly key?: string
+  /** With `key`: the field of the parent record whose value fills the path. Default the parent's primary key. */
+  readonly field?: string
+  /** With `key`: the placeholder in this resource's path, `{name}`. Default `id`. */
+  readonly placeholder?: string
+  /**
+   * The child's key in the warehouse: the parent's values and the child's own key together
+   * (the same user in two teams is two rows), as the JSON text `["t1","u1"]`. Default
+   * `<key>_<primaryKey>` (with `fields`: their names joined by `_`, then the primary key), e.g.
+   * `team_id_user_id`; `false` keys rows by the child's own key alone (ids unique across
+   * parents, such as comment ids).
+   */
+  readonly compositeKey?: string | false
+  /**
+   * Which parents a run reads children for. `changed` (default): parents new or changed since
+   * their children were last read: by the parent's `updatedAtField` when it declares one (a
+   * watermark kept in the child's state, so an interrupted run resumes where it stopped), else
+   * the parents the run merged. `always`: every parent the parent's walk saw (children that
+   * change without their parent, such as a workflow's executions).
+   */
+  readonly refresh?: ChildRefresh
 }
+
+/**
+ * A resource read once per value of a list, e.g. one request per attribute kind: each value
+ * fills `{placeholder}` in the path and parameters.
+ */
+export interface ForEachDefinition {
+  /** Placeholder name, `{name}` in the path or a parameter value. */
+  readonly placeholder: string
+  /** The values, each read in turn. At least one. */
+  readonly values: readonly string[]
+  /** Field of each record that gets the value when the record lacks it. Default the placeholder. */
+  readonly field?: string
+}
+
+/**
+ * An answer that means the account may not read this resource (a plan's tier): the resource
+ * is skipped with one line, and the others load.
+ */
+export interface SkipRule {
+  /** HTTP status, e.g. 403. */
+  readonly status: number
+  /** Text the body must contain (case-insensitive), e.g. `tier`. Default: any body. */
+  readonly bodyIncludes?: string
+}
+
+/** How a list is ordered by creation time, as far as `backfill` may rely on it. */
+export const LIST_ORDERS = ['oldest_first', 'newest_first', 'unordered'] as const
+export type ListOrder = (typeof LIST_ORDERS)[number]
 
 /** One API endpoint landing in one table (plus its child tables). */
 export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
@@ -104,6 +152,27 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly snapshotKey?: string
   /** Read once per record of a parent resource; default none. */
   readonly parent?: ParentDefinition
+  /** Read once per value of a list (`{placeholder}` filled with each); default none. */
+  readonly forEach?: ForEachDefinition
+  /**
+   * Field holding the record's deletion time (ISO) when the API keeps deleted records in its
+   * lists (`deletedAt`): a record with one is kept with `_thena_deleted_at` set to it, without
+   * waiting for `reconcile`. Default none.
+   */
+  readonly deletedAtField?: string
+  /**
+   * Field holding the record's last update time (ISO). With it, child resources are re-read
+   * only for records whose update time passed the children's watermark. Default none.
+   */
+  readonly updatedAtField?: string
+  /**
+   * How the list is ordered by `createdAtField`: `oldest_first` lets `backfill` stop at the
+   * first record past `--to`, `newest_first` at the first before `--from`; `unordered` reads
+   * it all. Default `oldest_first`.
+   */
+  readonly order?: ListOrder
+  /** Answers that skip the resource instead of failing the run (tier 403s). Default none. */
+  readonly skipOn?: readonly SkipRule[]
   /** HTTP method. Default `GET`; `POST` sends `body` (and a body cursor) as JSON. */
   readonly method?: 'GET' | 'POST'
   /**

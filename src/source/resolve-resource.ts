@@ -5,7 +5,7 @@ import type { Setting } from '../config/env.js'
 import { readSetting } from '../config/read-setting.js'
 import { resolveAuth } from './auth.js'
 import type { ResolvedAuth } from './auth.js'
-import type { ResourceDefinition } from './define-source.js'
+import type { ChildRefresh, ResourceDefinition } from './define-source.js'
 import { AutoPaginator } from './paginators/auto-paginator.js'
 import { createPaginator } from './paginators/index.js'
 import type { PaginatorConfig } from './paginators/index.js'
@@ -28,12 +28,52 @@ export interface ResolvedResource extends ResourceDefinition {
   readonly contract: SchemaContract
   /** Whether a response holds one record (a snapshot) rather than an array. */
   readonly single: boolean
-  /** A child's own key field, and the composite key field the engine fills from it. */
-  readonly childKey?: { readonly field: string; readonly composite: string }
+  /** A child's own key field, and the composite key field the engine fills from it (if any). */
+  readonly childKey?: { readonly field: string; readonly composite?: string }
+  /** A child's parent, settled: which parent values fill what, and which parents are read. */
+  readonly resolvedParent?: ResolvedParent
   readonly params: Readonly<Record<string, string>>
   readonly body: Readonly<Record<string, unknown>>
   /** The resource's own credentials, when it declares some. */
   readonly resolvedAuth?: ResolvedAuth
+}
+
+/** One value a child takes from each parent record. */
+export interface ParentBinding {
+  /** Field of the parent record the value is read from. */
+  readonly from: string
+  /** Placeholder it fills in the path and parameters, without braces. */
+  readonly placeholder: string
+  /** Field of each child record that gets it. */
+  readonly field: string
+}
+
+/** A child resource's parent, settled (see `ParentDefinition`). */
+export interface ResolvedParent {
+  readonly resource: string
+  readonly bindings: readonly ParentBinding[]
+  readonly refresh: ChildRefresh
+  /** The parent's `updatedAtField`: changed parents are those past the child's watermark. */
+  readonly updatedAtField?: string
+}
+
+/** `{name}` placeholders of a path or parameter value. */
+export const placeholdersIn = (text: string): string[] =>
+  [...text.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!)
+
+/** `text` with each `{name}` of `values` replaced by its value, URL-encoded when `encode`. */
+export function fillPlaceholders(
+  text: string,
+  values: Readonly<Record<string, string>>,
+  encode: boolean,
+): string {
+  return text.replace(/\{([^{}]+)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name)
+      ? encode
+        ? encodeURIComponent(values[name]!)
+        : values[name]!
+      : whole,
+  )
 }
 
 /** Where a resource's settings are read. */
@@ -56,6 +96,10 @@ export function isEnabled(
 
 /** What a pipeline's config overrides of a resource (see `ResourceConfig`). */
 export interface ResourceOverrides {
+  readonly path?: string
+  readonly recordsPath?: readonly string[] | string
+  readonly params?: Readonly<Record<string, Setting>>
+  readonly order?: ResourceDefinition['order']
   readonly paginator?: PaginatorConfig
   readonly lookbackDays?: number
   readonly backfillParams?: { readonly from?: string; readonly to?: string }
@@ -71,25 +115,34 @@ const DEFAULT_LOOKBACK_DAYS = 14
  */
 export function resolveResource(
   source: string,
-  resource: ResourceDefinition,
+  declared: ResourceDefinition,
   overrides: ResourceOverrides | undefined,
   pipelineContract: Partial<SchemaContract> | undefined,
   earlier: readonly ResourceDefinition[],
   context: ResolveContext = { env: process.env },
 ): ResolvedResource {
+  // Paths, records paths, parameters and order are settings of a pipeline too: the API's own
+  // may differ from what its docs say.
+  const resource: ResourceDefinition = {
+    ...declared,
+    ...(overrides?.path !== undefined && { path: overrides.path }),
+    ...(overrides?.recordsPath !== undefined && { recordsPath: overrides.recordsPath }),
+    ...(overrides?.params !== undefined && { params: { ...declared.params, ...overrides.params } }),
+    ...(overrides?.order !== undefined && { order: overrides.order }),
+  }
   const at = `source ${source}: resource ${resource.name}`
   const fail = (field: string, problem: string): never => {
     throw new ConfigError(`${at}: ${field}: ${problem}`)
   }
   const recordsPath = toJsonPath(resource.recordsPath)
   // A snapshot is one object: nothing in it is a paging field, whatever its name.
-  const declared =
+  const paginatorDeclaration =
     overrides?.paginator ??
     resource.paginator ??
     (resource.kind === 'snapshot' ? { type: 'single_page' } : undefined)
   // Without a declaration, the first response decides (and the choice is logged).
-  const paginator = declared
-    ? createPaginator(declared, `${at}: paginator`)
+  const paginator = paginatorDeclaration
+    ? createPaginator(paginatorDeclaration, `${at}: paginator`)
     : new AutoPaginator(recordsPath, `${at}: paginator`)
   let schema = resource.schema
   let primaryKey = resource.primaryKey
@@ -98,30 +151,87 @@ export function resolveResource(
       fail('schema', `${why} needs an object schema (z.object) to add \`${field}\` to`)
     schema = (schema as z.ZodObject).extend({ [field]: type })
   }
-  let childKey: { field: string; composite: string } | undefined
+  let childKey: { field: string; composite?: string } | undefined
+  let resolvedParent: ResolvedParent | undefined
   const kind = resource.kind ?? 'list'
   if (kind === 'snapshot') {
     primaryKey = resource.snapshotKey ?? 'snapshot_at'
     extend(primaryKey, z.string(), 'a snapshot')
   }
+  // Every `{name}` of the path and parameters must be filled by a parent or a forEach.
+  const templated = [
+    ...placeholdersIn(resource.path),
+    ...Object.values(resource.params ?? {}).flatMap((v) =>
+      typeof v === 'string' ? placeholdersIn(v) : [],
+    ),
+  ]
+  const filled = new Set<string>()
   if (resource.parent) {
-    const parent = earlier.find((r) => r.name === resource.parent!.resource)
+    const declared = resource.parent
+    const parent = earlier.find((r) => r.name === declared.resource)
     if (!parent)
+      fail('parent.resource', `\`${declared.resource}\` is not a resource declared before this one`)
+    const bindings: ParentBinding[] = declared.fields
+      ? Object.entries(declared.fields).map(([field, from]) => ({
+          from,
+          placeholder: field,
+          field,
+        }))
+      : declared.key
+        ? [
+            {
+              from: declared.field ?? parent!.primaryKey,
+              placeholder: declared.placeholder ?? 'id',
+              field: declared.key,
+            },
+          ]
+        : fail('parent', "expected `fields` (e.g. `{ ticketId: 'id' }`) or `key` (e.g. `team_id`)")
+    if (bindings.length === 0)
+      fail('parent.fields', "expected at least one field, e.g. `{ ticketId: 'id' }`")
+    if (!bindings.some((b) => templated.includes(b.placeholder)))
       fail(
-        'parent.resource',
-        `\`${resource.parent.resource}\` is not a resource declared before this one`,
+        'path',
+        `expected ${bindings.map((b) => `\`{${b.placeholder}}\``).join(' or ')} in \`${resource.path}\` or a parameter, filled from each parent`,
       )
-    const placeholder = `{${resource.parent.placeholder ?? 'id'}}`
-    if (!resource.path.includes(placeholder))
-      fail('path', `expected \`${placeholder}\` in \`${resource.path}\`, filled from each parent`)
-    extend(resource.parent.key, z.union([z.string(), z.number()]), 'a child resource')
+    for (const b of bindings) {
+      filled.add(b.placeholder)
+      extend(b.field, z.union([z.string(), z.number()]), 'a child resource')
+    }
     // Children of two parents may share their own key (one user, two teams): the row's key
-    // holds both.
-    const composite = resource.parent.compositeKey ?? `${resource.parent.key}_${primaryKey}`
-    extend(composite, z.string(), 'a child resource')
-    childKey = { field: primaryKey, composite }
-    primaryKey = composite
+    // holds both, unless the declaration says the child's key is unique on its own.
+    const composite =
+      declared.compositeKey === false
+        ? undefined
+        : (declared.compositeKey ?? `${bindings.map((b) => b.field).join('_')}_${primaryKey}`)
+    if (composite !== undefined) extend(composite, z.string(), 'a child resource')
+    childKey = { field: primaryKey, ...(composite !== undefined && { composite }) }
+    if (composite !== undefined) primaryKey = composite
+    resolvedParent = {
+      resource: declared.resource,
+      bindings,
+      refresh: declared.refresh ?? 'changed',
+      ...(parent!.updatedAtField && { updatedAtField: parent!.updatedAtField }),
+    }
   }
+  if (resource.forEach) {
+    const each = resource.forEach
+    if (each.values.length === 0) fail('forEach.values', 'expected at least one value')
+    if (!templated.includes(each.placeholder))
+      fail(
+        'path',
+        `expected \`{${each.placeholder}}\` in \`${resource.path}\` or a parameter, filled from forEach`,
+      )
+    filled.add(each.placeholder)
+    const field = each.field ?? each.placeholder
+    if (schema instanceof z.ZodObject && !(field in schema.shape))
+      extend(field, z.string(), 'a forEach resource')
+  }
+  const unfilled = templated.filter((name) => !filled.has(name))
+  if (unfilled.length > 0)
+    fail(
+      'path',
+      `\`{${unfilled[0]}}\` is filled by nothing: declare it in \`parent.fields\` or \`forEach\`, or remove it`,
+    )
   const incremental =
     resource.incremental ??
     (resource.sync === 'incremental'
@@ -164,5 +274,6 @@ export function resolveResource(
     contract: { ...EVOLVE, ...pipelineContract, ...overrides?.contract },
     single: kind === 'snapshot',
     ...(childKey && { childKey }),
+    ...(resolvedParent && { resolvedParent }),
   }
 }
