@@ -296,8 +296,9 @@ export class HttpClient {
       if (status === 404 && options.allowNotFound)
         return { status, body: null, text: '', headers: res.headers }
       if (status === 401 || status === 403) {
-        throw new TerminalError(
-          'http_unauthorized',
+        throw new HttpRefusedError(
+          status,
+          excerpt(text),
           `the API refused the token (HTTP ${status}) for ${label}: check ${(req.auth ?? this.#options.auth).describe}`,
         )
       }
@@ -412,6 +413,22 @@ function describeNetworkError(error: unknown): string {
 
 // Redacted before it is cut: a secret cut in half no longer matches.
 const excerpt = (text: string) => redactor.redact(text).replace(/\s+/g, ' ').slice(0, 200)
+
+/**
+ * The API refused the request (401, 403): the credentials, or the account's access to this
+ * endpoint (a plan's tier). Code `http_unauthorized`.
+ */
+export class HttpRefusedError extends TerminalError {
+  constructor(
+    /** 401 or 403. */
+    readonly status: number,
+    /** The start of the body, secrets redacted, whitespace folded. */
+    readonly body: string,
+    message: string,
+  ) {
+    super('http_unauthorized', message)
+  }
+}
 
 /** A page whose body stayed invalid JSON through every retry; it carries the last body. */
 export class InvalidBodyError extends TransientError {

@@ -335,6 +335,12 @@ export class Normalizer {
     const root = this.#root.newRow()
     root._thena_load_id = this.#loadId
     root._thena_synced_at = this.#syncedAt
+    // A record the API lists as deleted is kept, marked: the source says so, not a reconcile.
+    const deletedField = this.#resource.deletedAtField
+    if (deletedField !== undefined) {
+      const deletedAt = timestampOf(getOwn(record, deletedField))
+      if (deletedAt !== undefined) root._thena_deleted_at = deletedAt
+    }
     const children: [string, Row][] = []
     this.#flatten(this.#root, root, rec, [], this.#root.paths, this.#shape, id, id, children, 0)
     if (this.#notes.length > 0) this.#reject(record, id, `discard_value: ${this.#notes.join('; ')}`)

@@ -29,6 +29,11 @@ export class SeenKeys {
     if (!this.#seen.has(resource)) this.#seen.set(resource, new Set())
   }
 
+  /** A resource not scanned after all (skipped): nothing of it is marked deleted. */
+  forget(resource: string): void {
+    this.#seen.delete(resource)
+  }
+
   entries(): IterableIterator<[string, Set<string>]> {
     return this.#seen.entries()
   }

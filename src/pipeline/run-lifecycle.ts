@@ -3,7 +3,7 @@ import { httpClientOptions } from '../config/resolve-pipeline.js'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
 import { fetchPageAt, walkTargetOf } from '../extract/walk-resource.js'
-import { HttpClient, InvalidBodyError } from '../http/http-client.js'
+import { HttpClient, HttpRefusedError, InvalidBodyError } from '../http/http-client.js'
 import type { JsonResponse } from '../http/http-client.js'
 import { formatSeconds, LOGGED_WAIT_MS, MAX_WAIT_SETTING } from '../http/wait-policy.js'
 import type { WaitEvent, WaitPolicy } from '../http/wait-policy.js'
@@ -207,11 +207,17 @@ export async function openRun(
   )
   let preflight: { resource: string; response: JsonResponse } | undefined
   const request = async () => {
-    const first = pipeline.resources.find((r) => !r.parent)
+    // The first resource whose first page is one plain request (no placeholder to fill).
+    const first = pipeline.resources.find((r) => !r.parent && !r.forEach)
     if (!first) return
-    preflight = {
-      resource: first.name,
-      response: await fetchPageAt(http, walkTargetOf(first), undefined, options.signal),
+    try {
+      preflight = {
+        resource: first.name,
+        response: await fetchPageAt(http, walkTargetOf(first), undefined, options.signal),
+      }
+    } catch (error) {
+      // The API knows the key but not this endpoint for this account: the walk skips it.
+      if (skipReason(first, error) === undefined) throw error
     }
   }
   let session: DestinationSession | undefined
@@ -376,6 +382,32 @@ export async function lockPipeline(
       'pipeline_busy',
       `pipeline ${pipeline.name} is running in another process (it holds the lock on ${pipeline.destination.description}); retry when it has finished`,
     )
+}
+
+/**
+ * Why a resource is skipped after `error`: a refusal its `skipOn` names (a tier 403), as one
+ * line with what the API said; undefined when the error is not one.
+ */
+export function skipReason(
+  resource: Pick<ResolvedResource, 'skipOn'>,
+  error: unknown,
+): string | undefined {
+  if (!(error instanceof HttpRefusedError)) return undefined
+  const body = error.body.toLowerCase()
+  const rule = resource.skipOn?.find(
+    (r) =>
+      r.status === error.status &&
+      (r.bodyIncludes === undefined || body.includes(r.bodyIncludes.toLowerCase())),
+  )
+  if (!rule) return undefined
+  let said = error.body
+  try {
+    const message = (JSON.parse(error.body) as { message?: unknown }).message
+    if (typeof message === 'string') said = message
+  } catch {
+    // Cut short or not JSON: the excerpt as it came.
+  }
+  return `skipped: the API does not let this account read it (HTTP ${error.status}${said ? `: ${said}` : ''})`
 }
 
 /** What kind of saved position a resource resumed from, for messages (`cursor`, `page`). */

@@ -13,7 +13,7 @@ import { Normalizer } from '../normalize/normalizer.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { resolveStrategy } from '../source/incremental/index.js'
 import type { FetchedPage, PlannedResource, ResourcePlan } from '../source/incremental/index.js'
-import { openRun, ResourceFailures } from './run-lifecycle.js'
+import { openRun, ResourceFailures, skipReason } from './run-lifecycle.js'
 import type { OpenRun, RunOptions } from './run-lifecycle.js'
 import { reconcile, SeenKeys } from './reconcile.js'
 import { withQuarantined } from './run-stats.js'
@@ -42,9 +42,11 @@ export async function runPipeline(
   const lookups = lookupsOf(run, seen)
   const parents = new ParentKeys(pipeline.resources, run.mode)
   const failures = new ResourceFailures()
+  const skips = new Skips(run, seen)
   try {
     for (const resource of run.resources()) {
       if (stopped()) break
+      if (skips.parentSkipped(resource)) continue
       seen?.scanned(resource.name)
       const plan = planOf(run, resource)
       const committer = new Committer(run.session, run.registry, pipeline.name, run.loadId)
@@ -72,9 +74,11 @@ export async function runPipeline(
         run.stats.finish(resource.name)
       } catch (error) {
         await committer.settle() // the commit in flight settles before the connection is reused
+        if (skips.skipped(resource, error)) continue // a tier 403: the others load
         failures.add(await run.resourceFailed(resource, error, plan.start, walked.pages))
       }
     }
+    skips.throwIfAll()
     failures.throwIfAny() // after the other resources loaded; a reconcile then deletes nothing
     if (seen && !stopped()) run.stats.deleted(await reconcile(reconcileRun(run), seen))
     return await run.finish(stopped() ? 'interrupted' : 'success')
@@ -82,6 +86,50 @@ export async function runPipeline(
     return await run.finish(stopped() ? 'interrupted' : 'failed', error)
   } finally {
     await run.close()
+  }
+}
+
+/**
+ * Resources the account may not read (`skipOn`: a tier 403), and their children: each is
+ * listed with one line and left out of a reconcile; the others load. A run that could read
+ * none of its resources fails with the refusal.
+ */
+class Skips {
+  #refusal: unknown
+  #walked = 0
+
+  constructor(
+    readonly run: OpenRun,
+    readonly seen: SeenKeys | undefined,
+  ) {}
+
+  /** Whether `resource` is skipped for `error`; if so, it is noted. */
+  skipped(resource: ResolvedResource, error: unknown): boolean {
+    const why = skipReason(resource, error)
+    if (why === undefined) return false
+    this.#refusal = error
+    this.#note(resource, why)
+    return true
+  }
+
+  /** A child of a skipped resource is skipped too (it has no parents to read). */
+  parentSkipped(resource: ResolvedResource): boolean {
+    this.#walked++
+    const parent = resource.resolvedParent?.resource
+    if (parent === undefined || !this.run.stats.skippedResources.has(parent)) return false
+    this.#note(resource, `skipped: its parent ${parent} was skipped`)
+    return true
+  }
+
+  throwIfAll(): void {
+    if (this.#walked > 0 && this.run.stats.skippedResources.size === this.#walked)
+      throw this.#refusal
+  }
+
+  #note(resource: ResolvedResource, why: string): void {
+    this.seen?.forget(resource.name)
+    this.run.stats.skipped(resource.name, why)
+    this.run.options.onNotice?.({ resource: resource.name, message: why })
   }
 }
 
@@ -329,6 +377,7 @@ function planned(resource: ResolvedResource): PlannedResource {
     paginator: resource.resolvedPaginator,
     ...(resource.createdAtField && { createdAtField: resource.createdAtField }),
     lookbackDays: resource.lookbackDays,
+    ...(resource.order && { order: resource.order }),
     backfillParams: resource.backfillParams,
     fingerprint: () => normalizationFingerprint(resource),
   }

@@ -31,6 +31,8 @@ export interface ResourceResult {
   /** Records on re-read pages that are unchanged since they were loaded, so not merged again. */
   readonly unchanged: number
   readonly rejects: number
+  /** Why the resource was skipped (a tier 403, or its parent skipped); absent when it was read. */
+  readonly skipped?: string
 }
 
 /** Outcome of a run. `runPipeline` throws only for config errors; everything else is here. */
@@ -103,6 +105,7 @@ export class RunStats {
   #rejects = 0
   #unchanged = 0
   #deleted = 0
+  readonly #skipped = new Map<string, string>()
 
   constructor(
     readonly loadId: string,
@@ -138,6 +141,19 @@ export class RunStats {
     own.records += counts.records.get(counts.resource) ?? 0
     own.rejects += counts.rejects.get(counts.resource) ?? 0
     own.unchanged += counts.unchanged
+  }
+
+  /** A resource the account may not read (or whose parent it may not): listed, with why. */
+  skipped(resource: string, why: string): void {
+    const t = this.#tally(resource)
+    t.skipped = why
+    this.#skipped.set(resource, why)
+    if (!this.#finished.includes(t)) this.#finished.push(t)
+  }
+
+  /** The resources skipped so far, by name, with why. */
+  get skippedResources(): ReadonlyMap<string, string> {
+    return this.#skipped
   }
 
   /** A reject written outside a batch (a page that never parsed). */
@@ -180,6 +196,7 @@ export class RunStats {
       rateLimited: s.rateLimited,
       unchanged: this.#unchanged + (pending?.unchanged ?? 0),
       ...(error !== undefined && { error }),
+      ...(this.#skipped.size > 0 && { details: { skipped: Object.fromEntries(this.#skipped) } }),
     }
   }
 

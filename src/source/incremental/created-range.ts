@@ -26,7 +26,14 @@ export const createdRange: IncrementalStrategy<Record<string, never>> = {
       query,
       writeState: false,
       savePosition: false,
-      ...(field && { range: { field, from: from?.getTime(), to: to?.getTime() } }),
+      ...(field && {
+        range: {
+          field,
+          from: from?.getTime(),
+          to: to?.getTime(),
+          order: resource.order ?? 'oldest_first',
+        },
+      }),
       ...(forget && {
         before: { ...state!, lookback: state!.lookback!.map(({ digest: _, ...p }) => p) },
       }),

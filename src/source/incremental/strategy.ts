@@ -1,5 +1,6 @@
 import type { PagePosition, Paginator } from '../paginators/paginator.js'
 import type { ResourceState } from '../../state/resource-state.js'
+import type { ListOrder } from '../define-source.js'
 import { ConfigError } from '../../errors.js'
 import { closestMatch } from '../../config/closest-match.js'
 
@@ -37,6 +38,8 @@ export interface PlannedResource {
   readonly createdAtField?: string
   /** Days of recent records `run` re-reads (only with `createdAtField`). */
   readonly lookbackDays: number
+  /** How the list is ordered by `createdAtField` (`backfill` stops early when it is). Default `oldest_first`. */
+  readonly order?: ListOrder
   /** Query parameters `backfill` sends its range in, when the API filters by creation time. */
   readonly backfillParams: { readonly from?: string; readonly to?: string }
   /** Fingerprint of how the resource's records become rows (page digests are taken under it). */

@@ -2,6 +2,7 @@ import { pageDigest } from '../../normalize/normalization-fingerprint.js'
 import { STATE_VERSION } from '../../state/resource-state.js'
 import type { LookbackPage, PageAnchor, ResourceState } from '../../state/resource-state.js'
 import type { PagePosition } from '../paginators/paginator.js'
+import type { ListOrder } from '../define-source.js'
 import { createdAtOf, positionKey } from './strategy.js'
 import type { FetchedPage, PageObservation, PlannedResource, ResourcePlan } from './strategy.js'
 
@@ -18,12 +19,30 @@ export interface WalkPlanSettings {
   readonly lookback?: { readonly field: string; readonly cutoff: number }
   /** Digests of pages as last committed, by position: an equal page is not merged again. */
   readonly unchanged?: ReadonlyMap<string, string>
-  /** Backfill: only records created in [from, to); the walk stops at the first one past `to`. */
-  readonly range?: { readonly field: string; readonly from?: number; readonly to?: number }
+  /**
+   * Backfill: only records created in [from, to). The walk stops at the first one past the
+   * range's far end when the list is ordered (oldest first: past `to`; newest first: before
+   * `from`). Default order `oldest_first`.
+   */
+  readonly range?: {
+    readonly field: string
+    readonly from?: number
+    readonly to?: number
+    readonly order?: ListOrder
+  }
   /** See `ResourcePlan.covers`. */
   readonly covers?: (records: readonly unknown[]) => boolean
   /** See `ResourcePlan.before`. */
   readonly before?: ResourceState
+  /**
+   * Every page's records are digested and the digests kept in the state, by position
+   * (`incremental.pages`); a page equal to `known` at its position is not merged, unless
+   * `mergeAll` (a reconcile writes everything, and records the digests). Default none.
+   */
+  readonly digestAll?: {
+    readonly known: ReadonlyMap<string, string>
+    readonly mergeAll: boolean
+  }
   /** Sees every record kept (a strategy's own bookkeeping, e.g. the newest update time). */
   readonly onRecord?: (record: unknown) => void
   /** Adds a strategy's own fields to each checkpoint. */
@@ -46,6 +65,8 @@ export class WalkPlan implements ResourcePlan {
   /** Page numbers: the last page that held records, re-read by the next run, and its anchor. */
   #resumeAt: { position: PagePosition | undefined; anchor: PageAnchor } | undefined
   #fingerprint: string | undefined
+  /** `digestAll`: the digest of each page of this walk, by position key. */
+  readonly #pages = new Map<string, string>()
   readonly #eta: EtaEstimate
 
   constructor(
@@ -67,7 +88,17 @@ export class WalkPlan implements ResourcePlan {
     const { lookback, range, unchanged: digests } = this.#settings
     // Hashed only for pages of the window: hashing every page of a full walk would cost
     // about as much as validating it.
-    const stored = digests?.get(positionKey(page.position))
+    const at = positionKey(page.position)
+    const all = this.#settings.digestAll
+    if (all) {
+      // The records, not the body: an envelope's timestamp or request id changes every time.
+      const digest = this.#digest(JSON.stringify(page.records))
+      this.#pages.set(at, digest)
+      if (!all.mergeAll && all.known.get(at) === digest) {
+        return { records: [], unchanged: page.records.length, stop: false }
+      }
+    }
+    const stored = digests?.get(at)
     const digest = stored === undefined ? undefined : this.#digest(page.text)
     const unchanged = stored !== undefined && digest === stored
     const field = (range ?? lookback)?.field
@@ -79,11 +110,15 @@ export class WalkPlan implements ResourcePlan {
       if (created !== undefined) {
         newest = newest === undefined || created > newest ? created : newest
         this.#eta.observe(created)
+        const order = range?.order ?? 'oldest_first'
         if (range?.to !== undefined && created >= range.to) {
-          stop = true
+          if (order === 'oldest_first') stop = true
           continue
         }
-        if (range?.from !== undefined && created < range.from) continue
+        if (range?.from !== undefined && created < range.from) {
+          if (order === 'newest_first') stop = true
+          continue
+        }
       }
       // Its records were merged when this digest was committed.
       if (unchanged) continue
@@ -91,7 +126,6 @@ export class WalkPlan implements ResourcePlan {
       this.#settings.onRecord?.(record)
     }
     if (lookback && newest !== undefined && newest >= lookback.cutoff) {
-      const at = positionKey(page.position)
       this.#lookback = this.#lookback.filter((p) => positionKey(p.position) !== at)
       this.#lookback.push({
         position: page.position ?? null,
@@ -123,6 +157,12 @@ export class WalkPlan implements ResourcePlan {
       records: state.records + loaded,
       updatedAt: now,
       ...(last && { completedAt: now }),
+    }
+    const all = this.#settings.digestAll
+    if (all) {
+      // A walk that ended knows every page; one cut short keeps the digests it did not reach.
+      const pages = last ? this.#pages : new Map([...all.known, ...this.#pages])
+      next = { ...next, incremental: { ...next.incremental, pages: Object.fromEntries(pages) } }
     }
     if (this.#settings.finishState) next = this.#settings.finishState(next, last)
     if (!this.#settings.writeState) return undefined
