@@ -1,4 +1,7 @@
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
+import type { ThenaSyncConfig } from '../config/define-config.js'
+import { isEnvRef } from '../config/env.js'
+import { ConfigError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
 import type { ExitCode } from './exit-codes.js'
 import type { RunResult } from '../pipeline/run-pipeline.js'
@@ -26,14 +29,33 @@ export async function selectPipelines(
   const { loadConfig, enabledPipelines, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
   const names = flags.pipeline ? [flags.pipeline] : enabledPipelines(config)
+  if (names.length === 0) throw nothingEnabled(config)
   return names.map((name) => resolvePipeline(config, name, process.env, options))
+}
+
+/**
+ * No pipeline of the config is enabled: one line naming, for each, the variable that enables
+ * it (`THENA_API_TOKEN (thena), THENA_PLATFORM_API_KEY (platform, workflows)`).
+ */
+function nothingEnabled(config: ThenaSyncConfig): ConfigError {
+  const byVariable = new Map<string, string[]>()
+  for (const [name, p] of Object.entries(config.pipelines)) {
+    const variable = isEnvRef(p.enabled) ? p.enabled.name : `pipelines.${name}.enabled`
+    byVariable.set(variable, [...(byVariable.get(variable) ?? []), name])
+  }
+  const keys = [...byVariable].map(([v, names]) => `${v} (${names.join(', ')})`).join(', ')
+  return new ConfigError(
+    `no pipeline to run: each runs once its key is set: ${keys}; export one (or try \`thena-sync demo\`, which needs none)`,
+  )
 }
 
 /** The first pipeline (or the named one), for commands that read one warehouse. */
 export async function selectPipeline(flags: PipelineFlags): Promise<ResolvedPipeline> {
-  const { loadConfig, resolvePipeline } = await configModules()
+  const { loadConfig, enabledPipelines, resolvePipeline } = await configModules()
   const config = await loadConfig(flags.config)
-  const name = flags.pipeline ?? Object.keys(config.pipelines)[0] ?? 'thena'
+  // The first that runs here (its key is set), else the first declared.
+  const name =
+    flags.pipeline ?? enabledPipelines(config)[0] ?? Object.keys(config.pipelines)[0] ?? 'thena'
   // Reading the warehouse needs none of the API's secrets: they are not read at all.
   return resolvePipeline(config, name, process.env, { secrets: false })
 }

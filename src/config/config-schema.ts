@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { thenaSource } from '../../sources/thena/index.js'
 import { ConfigError } from '../errors.js'
-import { LIST_ORDERS } from '../source/define-source.js'
+import { CHILD_REFRESH, LIST_ORDERS } from '../source/define-source.js'
 import type { SourceDefinition } from '../source/define-source.js'
 import { paginatorDeclarationSchema } from '../source/paginators/index.js'
 import { CONTRACT_MODES } from '../normalize/schema-contract.js'
@@ -77,6 +77,7 @@ const resourceSchema = strict({
   recordsPath: z.union([z.string(), z.array(z.string())]).optional(),
   params: z.record(z.string(), setting).optional(),
   order: z.enum(LIST_ORDERS).optional(),
+  refresh: z.enum(CHILD_REFRESH).optional(),
 })
 
 const sourceSchema = z

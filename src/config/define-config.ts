@@ -1,4 +1,4 @@
-import type { ListOrder, SourceDefinition } from '../source/define-source.js'
+import type { ChildRefresh, ListOrder, SourceDefinition } from '../source/define-source.js'
 import type { PaginatorConfig } from '../source/paginators/index.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 import type { Setting } from './env.js'
@@ -30,6 +30,12 @@ export interface ResourceConfig {
   readonly recordsPath?: string | readonly string[]
   /** Query parameters merged over the source's (`env()` values that read empty are left out). Default none. */
   readonly params?: Readonly<Record<string, Setting>>
+  /**
+   * A child resource: which parents a run reads it for, `changed` (new or updated parents) or
+   * `always` (every parent, each run: children that change without their parent). Default the
+   * source's.
+   */
+  readonly refresh?: ChildRefresh
   /** How the list is ordered by creation time (`oldest_first`, `newest_first`, `unordered`), for `backfill`. Default the source's. */
   readonly order?: ListOrder
 }

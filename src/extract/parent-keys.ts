@@ -87,7 +87,7 @@ export class ParentKeys {
     return (
       this.#mode === 'reconcile' ||
       parent.refresh === 'always' ||
-      parent.updatedAtField !== undefined
+      (this.#mode === 'run' && parent.updatedAtField !== undefined)
     )
   }
 
@@ -139,7 +139,12 @@ export class ParentKeys {
   /** Whether the child keeps a watermark of its parents' update times in its state. */
   tracksProgress(child: ResolvedResource): boolean {
     const parent = child.resolvedParent
-    return parent?.refresh === 'changed' && parent.updatedAtField !== undefined
+    // A backfill re-reads the children of the parents it reloads, and moves no watermark.
+    return (
+      this.#mode !== 'backfill' &&
+      parent?.refresh === 'changed' &&
+      parent.updatedAtField !== undefined
+    )
   }
 
   /**

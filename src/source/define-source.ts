@@ -8,6 +8,7 @@ export type IncrementalDeclaration =
   | 'full_refresh'
   | 'resume'
   | 'page_lookback'
+  | 'page_digest'
   | {
       readonly type: 'updated_since'
       readonly field: string
@@ -127,7 +128,7 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly paginator?: PaginatorConfig
   /**
    * How the resource stays fresh, by strategy name: `full_refresh`, `resume`, `page_lookback`
-   * (needs `createdAtField`), or `{ type: 'updated_since', field, param }`; see
+   * (needs `createdAtField`), `page_digest` (the whole list, changed pages merged), or `{ type: 'updated_since', field, param }`; see
    * src/source/incremental. Default: from `sync`, else `full_refresh`.
    */
   readonly incremental?: IncrementalDeclaration

@@ -100,6 +100,7 @@ export interface ResourceOverrides {
   readonly recordsPath?: readonly string[] | string
   readonly params?: Readonly<Record<string, Setting>>
   readonly order?: ResourceDefinition['order']
+  readonly refresh?: ChildRefresh
   readonly paginator?: PaginatorConfig
   readonly lookbackDays?: number
   readonly backfillParams?: { readonly from?: string; readonly to?: string }
@@ -129,8 +130,14 @@ export function resolveResource(
     ...(overrides?.recordsPath !== undefined && { recordsPath: overrides.recordsPath }),
     ...(overrides?.params !== undefined && { params: { ...declared.params, ...overrides.params } }),
     ...(overrides?.order !== undefined && { order: overrides.order }),
+    ...(overrides?.refresh !== undefined &&
+      declared.parent && { parent: { ...declared.parent, refresh: overrides.refresh } }),
   }
   const at = `source ${source}: resource ${resource.name}`
+  if (overrides?.refresh !== undefined && !declared.parent)
+    throw new ConfigError(
+      `${at}: refresh: only a child resource (one with \`parent\`) is read per parent; remove it`,
+    )
   const fail = (field: string, problem: string): never => {
     throw new ConfigError(`${at}: ${field}: ${problem}`)
   }

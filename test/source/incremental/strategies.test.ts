@@ -250,6 +250,25 @@ describe('created_range (backfill)', () => {
     expect(seen.stop).toBe(stop)
   })
 
+  it.each([
+    [
+      'newest_first: a record past the end is skipped, the walk goes on',
+      'newest_first',
+      5,
+      false,
+      false,
+    ],
+    ['newest_first: a record before the start stops the walk', 'newest_first', 25, false, true],
+    ['newest_first: inside is kept', 'newest_first', 15, true, false],
+    ['unordered: past the end, skipped, never a stop', 'unordered', 5, false, false],
+    ['unordered: before the start, skipped, never a stop', 'unordered', 25, false, false],
+  ] as const)('%s', (_name, order, daysAgo, kept, stop) => {
+    const p = plan('created_range', resource({ order }), ctx('backfill', undefined, { range }))
+    const seen = p.observe(page([record('a', daysAgo)]))
+    expect(seen.records.length === 1).toBe(kept)
+    expect(seen.stop).toBe(stop)
+  })
+
   it('sends the range where the resource names parameters for it', () => {
     const r = resource({ backfillParams: { from: 'created_after', to: 'created_before' } })
     expect(plan('created_range', r, ctx('backfill', undefined, { range })).query).toEqual({
@@ -275,6 +294,58 @@ describe('created_range (backfill)', () => {
     expect(p.eta()).toBeUndefined()
     p.observe(page([record('a', 60), record('b', 50)]))
     expect(p.eta()).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('page_digest', () => {
+  const p0 = page([record('a', 9), record('b', 8)], undefined, { page: 2 })
+  const p1 = page([record('c', 7)], { page: 2 })
+  const walk = (type: string, mode: RunMode, s?: ResourceState) => {
+    const p = plan(type, resource({ paginator: pageNumbers }), ctx(mode, s))
+    const seen = [p.observe(p0), p.observe(p1)]
+    return { p, seen, state: p.checkpoint(p1, 3, true) }
+  }
+
+  it('walks from the start every run, and keeps a digest of every page by position', () => {
+    const first = walk('page_digest', 'run')
+    expect(first.p.start).toBeUndefined()
+    expect(first.seen.map((o) => o.records.length)).toEqual([2, 1])
+    const pages = first.state?.incremental?.pages as Record<string, string>
+    expect(Object.keys(pages).sort()).toEqual(['null', '{"page":2}'])
+    expect(first.state?.position).toBeUndefined()
+  })
+
+  it('merges only pages whose records changed since their digest was committed', () => {
+    const { state: committed } = walk('page_digest', 'run')
+    const p = plan('page_digest', resource({ paginator: pageNumbers }), ctx('run', committed))
+    expect(p.observe(p0)).toEqual({ records: [], unchanged: 2, stop: false })
+    const changed = page([record('c', 7, { status: 'closed' })], { page: 2 })
+    expect(p.observe(changed).records).toHaveLength(1)
+  })
+
+  it('digests the records, not the envelope: a new timestamp or request id is no change', () => {
+    const { state: committed } = walk('page_digest', 'run')
+    const p = plan('page_digest', resource({ paginator: pageNumbers }), ctx('run', committed))
+    const again = { ...p0, text: JSON.stringify({ timestamp: 'now', data: p0.records }) }
+    expect(p.observe(again).unchanged).toBe(2)
+  })
+
+  it('reconcile merges every page and records their digests', () => {
+    const { state: committed } = walk('page_digest', 'run')
+    const again = walk('page_digest', 'reconcile', committed)
+    expect(again.seen.map((o) => o.records.length)).toEqual([2, 1])
+    expect(again.state?.incremental?.pages).toEqual(committed?.incremental?.pages)
+  })
+
+  it('a walk cut short keeps the digests it did not reach; a complete one only what it saw', () => {
+    const { state: committed } = walk('page_digest', 'run')
+    const p = plan('page_digest', resource({ paginator: pageNumbers }), ctx('run', committed))
+    const shorter = page([record('z', 1)], undefined)
+    p.observe(shorter)
+    const partial = p.checkpoint(shorter, 1, false)?.incremental?.pages as Record<string, string>
+    expect(Object.keys(partial).sort()).toEqual(['null', '{"page":2}'])
+    const complete = p.checkpoint(shorter, 1, true)?.incremental?.pages as Record<string, string>
+    expect(Object.keys(complete)).toEqual(['null'])
   })
 })
 

@@ -97,6 +97,45 @@ describe('page numbers', () => {
     expect(p.parsePosition({ page: 3 })).toEqual({ page: 3 })
     expect(p.parsePosition({ cursor: 'x' })).toBeUndefined()
   })
+
+  describe('learnPageSize: a server that serves fewer than `limit`', () => {
+    const learn = createPaginator(
+      { type: 'page', firstPage: 0, limit: 100, learnPageSize: true },
+      'p',
+    )
+    it.each<NextCase>([
+      [
+        'a short first page is followed, its size noted',
+        undefined,
+        page({}, 25),
+        { page: 1, size: 25 },
+      ],
+      ['a page of that size goes on', { page: 1, size: 25 }, page({}, 25), { page: 2, size: 25 }],
+      ['a page shorter than it ends', { page: 2, size: 25 }, page({}, 24), undefined],
+      ['an empty page ends', { page: 1, size: 25 }, page({}, 0), undefined],
+      ['a full page needs no size', undefined, page({}, 100), { page: 1 }],
+      [
+        'a full page keeps a size learned',
+        { page: 3, size: 25 },
+        page({}, 100),
+        { page: 4, size: 25 },
+      ],
+      ['an empty first page ends', undefined, page({}, 0), undefined],
+    ])('%s', (_name, at, response, next) => {
+      expect(learn.next(at, response)).toEqual(next)
+    })
+
+    it('without it, a short first page is the last (the page size is taken as the truth)', () => {
+      const plain = createPaginator({ type: 'page', firstPage: 0, limit: 100 }, 'p')
+      expect(plain.next(undefined, page({}, 25))).toBeUndefined()
+    })
+
+    it('keeps the size in stored positions and stepping back', () => {
+      expect(learn.parsePosition({ page: 3, size: 25 })).toEqual({ page: 3, size: 25 })
+      expect(learn.previous({ page: 3, size: 25 })).toEqual({ position: { page: 2, size: 25 } })
+      expect(learn.request({ page: 3, size: 25 })).toEqual({ query: { limit: '100', page: '3' } })
+    })
+  })
 })
 
 describe('offset', () => {

@@ -1,0 +1,139 @@
+/**
+ * Which parents a child resource is read for, as a unit: the merged ones, every one
+ * (`refresh: 'always'`, reconcile), or those past the watermark of the parent's update time
+ * kept in the child's state, in an order that lets an interrupted pass resume where it stopped.
+ */
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { ParentKeys, parentProgressOf, withParentProgress } from '../../src/extract/parent-keys.js'
+import { defineResource } from '../../src/source/define-source.js'
+import type { ChildRefresh, ResourceDefinition } from '../../src/source/define-source.js'
+import { resolveResource } from '../../src/source/resolve-resource.js'
+import type { RunMode } from '../../src/source/incremental/strategy.js'
+import type { ResourceState } from '../../src/state/resource-state.js'
+
+const obj = z.looseObject({ id: z.string() })
+
+const tickets = (updatedAtField?: string): ResourceDefinition =>
+  defineResource({
+    name: 'tickets',
+    path: '/tickets',
+    schema: obj,
+    recordsPath: 'data',
+    primaryKey: 'id',
+    ...(updatedAtField && { updatedAtField }),
+  })
+
+const comments = (refresh: ChildRefresh = 'changed'): ResourceDefinition =>
+  defineResource({
+    name: 'comments',
+    path: '/comments',
+    params: { entityId: '{ticketId}' },
+    schema: obj,
+    recordsPath: 'data',
+    primaryKey: 'id',
+    parent: { resource: 'tickets', fields: { ticketId: 'id' }, compositeKey: false, refresh },
+  })
+
+const resolved = (parent: ResourceDefinition, child: ResourceDefinition) => [
+  resolveResource('s', parent, undefined, undefined, []),
+  resolveResource('s', child, undefined, undefined, [parent]),
+]
+
+const t = (id: string, minute: number) => ({
+  id,
+  updatedAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+})
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString()
+
+const keysFor = (
+  mode: RunMode,
+  state?: ResourceState,
+  refresh?: ChildRefresh,
+  field = 'updatedAt',
+) => {
+  const [p, c] = resolved(tickets(field), comments(refresh))
+  const parents = new ParentKeys([p!, c!], mode)
+  // Page one was unchanged (nothing merged); page two held a changed ticket.
+  parents.collect('tickets', [], [t('a', 5), t('b', 1)])
+  parents.collect('tickets', [t('c', 3)], [t('c', 3)])
+  return { parents, child: c!, ids: () => parents.parentsFor(c!, state).map((r) => r.values[0]) }
+}
+
+const stateWith = (progress: object): ResourceState =>
+  withParentProgress({ version: 1, records: 0 }, progress)
+
+describe('the parents a child is read for', () => {
+  it('without a watermark: every parent, by update time then key', () => {
+    expect(keysFor('run').ids()).toEqual(['b', 'c', 'a'])
+  })
+
+  it('past the watermark only: a run where no parent changed reads none', () => {
+    expect(keysFor('run', stateWith({ through: at(2) })).ids()).toEqual(['c', 'a'])
+    expect(keysFor('run', stateWith({ through: at(5) })).ids()).toEqual([])
+  })
+
+  it('a pass stopped part way resumes after the last parent it committed', () => {
+    const state = stateWith({ through: at(0), after: { at: at(3), key: '["c"]' } })
+    expect(keysFor('run', state).ids()).toEqual(['a'])
+  })
+
+  it('reconcile reads every parent whatever the watermark', () => {
+    expect(keysFor('reconcile', stateWith({ through: at(9) })).ids()).toEqual(['b', 'c', 'a'])
+  })
+
+  it('refresh always: every parent the walk saw, as it saw them', () => {
+    expect(keysFor('run', stateWith({ through: at(9) }), 'always').ids()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('a parent without an update-time field: only the parents the run merged', () => {
+    const [p, c] = resolved(tickets(), comments())
+    const parents = new ParentKeys([p!, c!], 'run')
+    parents.collect('tickets', [], [t('a', 5)])
+    parents.collect('tickets', [t('c', 3)], [t('c', 3)])
+    expect(parents.parentsFor(c!, undefined).map((r) => r.values)).toEqual([['c']])
+    expect(parents.tracksProgress(c!)).toBe(false)
+  })
+
+  it('backfill reads the children of the parents it reloads, and keeps no watermark', () => {
+    const { parents, child, ids } = keysFor('backfill', stateWith({ through: at(9) }))
+    expect(ids()).toEqual(['c'])
+    expect(parents.tracksProgress(child)).toBe(false)
+  })
+})
+
+describe('the watermark', () => {
+  it('moves to the newest parent read once a pass completes; part way, it names the last', () => {
+    const { parents, child } = keysFor('run', stateWith({ through: at(2) }))
+    const refs = parents.parentsFor(child, stateWith({ through: at(2) }))
+    expect(parents.progressAfter(stateWith({ through: at(2) }), refs.slice(0, 1), false)).toEqual({
+      through: at(2),
+      after: { at: at(3), key: '["c"]' },
+    })
+    expect(parents.progressAfter(stateWith({ through: at(2) }), refs, true)).toEqual({
+      through: at(5),
+    })
+  })
+
+  it('a run with nothing to read completes a pass an earlier run left part way', () => {
+    const { parents } = keysFor('run')
+    const left = stateWith({ through: at(2), after: { at: at(7), key: '["x"]' } })
+    expect(parents.progressAfter(left, [], true)).toEqual({ through: at(7) })
+  })
+
+  it('a reconcile stopped part way leaves it where it was', () => {
+    const { parents, child } = keysFor('reconcile')
+    const before = stateWith({ through: at(4) })
+    const refs = parents.parentsFor(child, before)
+    expect(parents.progressAfter(before, refs.slice(0, 1), false)).toEqual({ through: at(4) })
+    expect(parents.progressAfter(before, refs, true)).toEqual({ through: at(5) })
+  })
+
+  it('is read back from the state, ignoring what is not one', () => {
+    expect(parentProgressOf(stateWith({ through: at(1) }))).toEqual({ through: at(1) })
+    expect(parentProgressOf({ version: 1, records: 0, incremental: { parents: 'x' } })).toEqual({})
+    expect(parentProgressOf(undefined)).toEqual({})
+    const cleared = withParentProgress(stateWith({ through: at(1) }), {})
+    expect(cleared.incremental).toEqual({})
+  })
+})
