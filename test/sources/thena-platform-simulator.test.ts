@@ -240,6 +240,7 @@ describe('the Platform simulator: errors', () => {
   it.each<[string, number, string]>([
     ['/v1/xyz', 404, 'Cannot GET /v1/xyz'],
     ['/v1/teams/TMNOSUCH00/members', 404, 'Team not found!'],
+    ['/v1/teams/%E0%A4%A/members', 404, 'Team not found!'],
     ['/v1/tickets?page=-1', 400, 'page must not be less than 0'],
     ['/v1/tickets?page=1.5', 400, 'page must be an integer number'],
     ['/v1/tags?limit=0', 400, 'limit must not be less than 1'],

@@ -7,7 +7,7 @@ export {
 export type {
   PlatformSimulator,
   PlatformSimulatorStats,
-  PlatformSimulatorResolvedOptions,
+  PlatformSimulatorEffectiveOptions,
   PlatformFaultKind,
   DateRange,
 } from './platform-simulator.js'

@@ -52,7 +52,7 @@ export interface PlatformSimulatorStats {
 }
 
 /** Options with every default filled in, the clock's start and the admin token included. */
-export type PlatformSimulatorResolvedOptions = ResolvedPlatformSimulatorOptions & {
+export type PlatformSimulatorEffectiveOptions = ResolvedPlatformSimulatorOptions & {
   readonly endAt: string
   readonly adminToken: string
 }
@@ -65,7 +65,7 @@ export interface PlatformSimulator {
   readonly apiKey: string
   /** Bearer token of the `/__admin` routes. */
   readonly adminToken: string
-  readonly options: PlatformSimulatorResolvedOptions
+  readonly options: PlatformSimulatorEffectiveOptions
   /** Live counters. */
   readonly stats: PlatformSimulatorStats
   /** The simulator's clock (epoch ms): `endAt` at start, then running with real time. */
@@ -117,8 +117,13 @@ function matchRoute(pathname: string): Route | undefined {
   const name = STATIC_ROUTES[path]
   if (name) return { name }
   const m = /^\/v1\/teams\/([^/]+)\/members$/.exec(path)
-  if (m) return { name: 'team-members', teamId: decodeURIComponent(m[1]!) }
-  return undefined
+  if (!m) return undefined
+  try {
+    return { name: 'team-members', teamId: decodeURIComponent(m[1]!) }
+  } catch {
+    // A malformed escape names no team: the route answers 404 like any unknown team.
+    return { name: 'team-members', teamId: m[1]! }
+  }
 }
 
 const newStats = (): PlatformSimulatorStats => ({
@@ -165,7 +170,7 @@ export async function startPlatformSimulator(
   const endMs = resolved.endAt
     ? Date.parse(resolved.endAt)
     : Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())
-  const options: PlatformSimulatorResolvedOptions = {
+  const options: PlatformSimulatorEffectiveOptions = {
     ...resolved,
     endAt: iso(endMs),
     adminToken: resolved.adminToken ?? `${resolved.apiKey}-admin`,
@@ -208,7 +213,7 @@ function closeServer(server: Server): Promise<void> {
 class PlatformHandler {
   readonly dataset: PlatformDataset
   readonly stats = newStats()
-  readonly #o: PlatformSimulatorResolvedOptions
+  readonly #o: PlatformSimulatorEffectiveOptions
   readonly #limiter: FixedWindowLimiter | undefined
   readonly #endMs: number
   readonly #startedAt = Date.now()
@@ -216,7 +221,7 @@ class PlatformHandler {
   /** Request number for fault decisions; unlike the stats, never reset. */
   #requestNo = 0
 
-  constructor(options: PlatformSimulatorResolvedOptions, endMs: number) {
+  constructor(options: PlatformSimulatorEffectiveOptions, endMs: number) {
     this.#o = options
     this.#endMs = endMs
     this.#limiter = options.rateLimit
