@@ -4,10 +4,14 @@
  */
 import { defineConfig, env } from './src/index.js'
 import { thalianPipeline } from './sources/thalian/index.js'
+import { platformPipeline } from './sources/thena-platform/index.js'
+import { workflowsPipeline } from './sources/thena-workflows/index.js'
 
 export default defineConfig({
   pipelines: {
     thena: {
+      /** Runs once THENA_API_TOKEN is set (a workspace may have only the Platform's key). */
+      enabled: env('THENA_API_TOKEN', ''),
       /** Bearer token for the bolt API. */
       token: env('THENA_API_TOKEN'),
       /** Default https://bolt.thena.ai; point it at `thena-sync simulate` to try things. */
@@ -29,6 +33,13 @@ export default defineConfig({
      * Thalian (another API, declared in sources/thalian/): runs once THALIAN_API_KEY is set,
      * into dataset `thalian` of the same destination; audit_log also needs THALIAN_SESSION_TOKEN.
      */
+    /**
+     * Thena's Platform (tickets, accounts, ...) and Workflows APIs: run once
+     * THENA_PLATFORM_API_KEY is set, into datasets `thena_platform` and `thena_workflows` of
+     * the same destination; THENA_PLATFORM_BASE_URL and THENA_WORKFLOWS_BASE_URL move the hosts.
+     */
+    platform: platformPipeline,
+    workflows: workflowsPipeline,
     thalian: thalianPipeline,
   },
 })

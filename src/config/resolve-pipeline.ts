@@ -159,6 +159,7 @@ export function resolvePipeline(
     env,
   )
   const resources: ResolvedResource[] = []
+  const paginators = { shared: new Map<string, unknown>() }
   for (const [i, declared] of source.resources.entries()) {
     const override = p.resources?.[declared.name]
     if (override?.enabled === false) continue
@@ -166,7 +167,7 @@ export function resolvePipeline(
     const field = `source ${source.name}: resource ${declared.name}: enabled`
     if (override?.enabled !== true && !isEnabled(resource.enabled, field, env)) continue
     const earlier = source.resources.slice(0, i)
-    const context = { env, secrets: options.secrets !== false }
+    const context = { env, secrets: options.secrets !== false, paginators }
     resources.push(resolveResource(source.name, resource, override, p.contract, earlier, context))
   }
   for (const r of resources)

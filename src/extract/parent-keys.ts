@@ -69,6 +69,8 @@ export class ParentKeys {
   /** Per parent resource name: its children. */
   readonly #children = new Map<string, ResolvedResource[]>()
   readonly #mode: RunMode
+  /** Children some of whose parents' pages came from a walk of part of the list. */
+  readonly #partial = new Set<string>()
 
   constructor(resources: readonly ResolvedResource[], mode: RunMode) {
     this.#mode = mode
@@ -93,10 +95,17 @@ export class ParentKeys {
 
   /**
    * Notes the parents among a page of `resource`: `merged`, the records the run writes;
-   * `all`, every record the page held (with what the engine added to them).
+   * `all`, every record the page held (with what the engine added to them); `partial` when
+   * the walk sees only part of the list (a window).
    */
-  collect(resource: string, merged: readonly unknown[], all: readonly unknown[]): void {
+  collect(
+    resource: string,
+    merged: readonly unknown[],
+    all: readonly unknown[],
+    partial = false,
+  ): void {
     for (const child of this.#children.get(resource) ?? []) {
+      if (partial) this.#partial.add(child.name)
       const parent = child.resolvedParent!
       const refs = this.#refs.get(child.name)!
       for (const record of this.#readsAll(child) ? all : merged) {
@@ -149,14 +158,18 @@ export class ParentKeys {
 
   /**
    * The child's progress once the parents of `read` (a prefix of `parentsFor`, in order) had
-   * their children committed: `complete` when that is all of them this run.
+   * their children committed: `complete` when that is all of them this run. A pass over part
+   * of the parents (a window) moves nothing.
    */
   progressAfter(
+    child: ResolvedResource,
     state: ResourceState | undefined,
     read: readonly ParentRef[],
     complete: boolean,
   ): ParentProgress {
     const before = parentProgressOf(state)
+    // Parents outside the window were not looked at: neither mark may pass them.
+    if (this.#partial.has(child.name)) return before
     // A reconcile reads old parents too: stopped part way, it has not moved the watermark.
     if (this.#mode === 'reconcile' && !complete) return before
     const versions = read.flatMap((r) => (r.version === undefined ? [] : [r.version]))

@@ -51,6 +51,8 @@ export class TableState {
   readonly paths: PathNode = pathNode()
   /** The overflow column, once the table has one. */
   overflow: ColumnSchema | undefined
+  /** A root table made this run: the key field's path, the one path its key column name is for. */
+  keyPath: string | undefined
 
   #template: Row = {}
   #templateColumns = 0
@@ -146,12 +148,24 @@ export class SchemaRegistry {
     return this.#tables.get(name)
   }
 
-  /** The root table of a resource, created (as a pending change) if new. */
+  /**
+   * The root table of a resource, created (as a pending change) if new. Its key column is named
+   * as the key field's column will be (`teamMemberKey` is `team_member_key`), and that name is
+   * kept for the key field alone.
+   */
   rootTable(resource: string, primaryKey: string): TableState {
     const existing = this.#tables.get(resource)
     if (existing) return existing
     const name = shortenIdentifier(snakeCase(resource), this.#limits.maxIdentifierLength)
-    const state = new TableState({ name, resource, primaryKey, columns: [...ROOT_SYSTEM_COLUMNS] })
+    const system = new TableState({ name, resource, primaryKey, columns: [...ROOT_SYSTEM_COLUMNS] })
+    const keyColumn = this.#freeName(system, pathName([primaryKey]))
+    const state = new TableState({
+      name,
+      resource,
+      primaryKey: keyColumn,
+      columns: [...ROOT_SYSTEM_COLUMNS],
+    })
+    state.keyPath = pathKey([primaryKey])
     this.#tables.set(name, state)
     this.#changes.push({ kind: 'create_table', table: state.schema })
     return state
@@ -196,7 +210,7 @@ export class SchemaRegistry {
     const main = table.byPath.get(key)
     if (!main)
       return this.#addColumn(table, {
-        name: this.#freeName(table, pathName(path)),
+        name: this.#freeName(table, pathName(path), key),
         type,
         path: [...path],
       })
@@ -245,12 +259,16 @@ export class SchemaRegistry {
     return column
   }
 
-  #freeName(table: TableState, base: string): string {
+  #freeName(table: TableState, base: string, path?: string): string {
     const max = this.#limits.maxIdentifierLength
     let name = shortenIdentifier(base, max)
-    // Reserved for our own metadata, and distinct from every name already in the table.
+    // Reserved for our own metadata, and distinct from every name already in the table; the
+    // key column's name is the key field's alone.
     if (name.startsWith('_thena_')) name = shortenIdentifier(`x${base}`, max)
-    for (let n = 2; table.names.has(name); n++) name = shortenIdentifier(`${base}_${n}`, max)
+    const taken = (n: string) =>
+      table.names.has(n) ||
+      (table.keyPath !== undefined && path !== table.keyPath && n === table.schema.primaryKey)
+    for (let n = 2; taken(name); n++) name = shortenIdentifier(`${base}_${n}`, max)
     return name
   }
 }

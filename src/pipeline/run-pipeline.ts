@@ -60,7 +60,7 @@ export async function runPipeline(
         for await (const page of pages(run, resource, plan, walked, walks)) {
           for (const record of page.records) normalizer.add(record) // normalize, page by page
           lookups.collect(resource, page.records)
-          parents.collect(resource.name, page.records, page.all)
+          parents.collect(resource.name, page.records, page.all, plan.partial)
           if (!page.batch) continue // a batch is `batchPages` pages, or the last ones
           const rows = normalizer.take()
           const extra = await lookups.load(resource, rows) // referenced records
@@ -327,7 +327,12 @@ function childProgress(
   if (!parents.tracksProgress(resource)) return undefined
   const all = walks.filter((w) => w.parent).length
   return (read, last) =>
-    parents.progressAfter(run.states.get(resource.name), read, last && read.length === all)
+    parents.progressAfter(
+      resource,
+      run.states.get(resource.name),
+      read,
+      last && read.length === all,
+    )
 }
 
 /**

@@ -14,7 +14,7 @@ import { EVOLVE } from '../normalize/schema-contract.js'
 import type { SchemaContract } from '../normalize/schema-contract.js'
 import { resolveStrategy } from './incremental/index.js'
 import type { ResolvedStrategy } from './incremental/index.js'
-import type { Paginator } from './paginators/paginator.js'
+import type { Paginator, PaginatorContext } from './paginators/paginator.js'
 
 /** A resource with its settings settled (defaults and overrides applied). */
 export interface ResolvedResource extends ResourceDefinition {
@@ -81,6 +81,8 @@ export interface ResolveContext {
   readonly env: NodeJS.ProcessEnv
   /** False for commands that only read the warehouse: no secret is read. Default true. */
   readonly secrets?: boolean
+  /** What the pipeline's paginators share (a server's page size). Default: nothing shared. */
+  readonly paginators?: PaginatorContext
 }
 
 /** Whether a declared `enabled` (a boolean or a setting) lets the resource be read. */
@@ -149,7 +151,7 @@ export function resolveResource(
     (resource.kind === 'snapshot' ? { type: 'single_page' } : undefined)
   // Without a declaration, the first response decides (and the choice is logged).
   const paginator = paginatorDeclaration
-    ? createPaginator(paginatorDeclaration, `${at}: paginator`)
+    ? createPaginator(paginatorDeclaration, `${at}: paginator`, context.paginators)
     : new AutoPaginator(recordsPath, `${at}: paginator`)
   let schema = resource.schema
   let primaryKey = resource.primaryKey

@@ -106,27 +106,41 @@ describe('the watermark', () => {
   it('moves to the newest parent read once a pass completes; part way, it names the last', () => {
     const { parents, child } = keysFor('run', stateWith({ through: at(2) }))
     const refs = parents.parentsFor(child, stateWith({ through: at(2) }))
-    expect(parents.progressAfter(stateWith({ through: at(2) }), refs.slice(0, 1), false)).toEqual({
+    expect(
+      parents.progressAfter(child, stateWith({ through: at(2) }), refs.slice(0, 1), false),
+    ).toEqual({
       through: at(2),
       after: { at: at(3), key: '["c"]' },
     })
-    expect(parents.progressAfter(stateWith({ through: at(2) }), refs, true)).toEqual({
+    expect(parents.progressAfter(child, stateWith({ through: at(2) }), refs, true)).toEqual({
       through: at(5),
     })
   })
 
   it('a run with nothing to read completes a pass an earlier run left part way', () => {
-    const { parents } = keysFor('run')
+    const { parents, child } = keysFor('run')
     const left = stateWith({ through: at(2), after: { at: at(7), key: '["x"]' } })
-    expect(parents.progressAfter(left, [], true)).toEqual({ through: at(7) })
+    expect(parents.progressAfter(child, left, [], true)).toEqual({ through: at(7) })
   })
 
   it('a reconcile stopped part way leaves it where it was', () => {
     const { parents, child } = keysFor('reconcile')
     const before = stateWith({ through: at(4) })
     const refs = parents.parentsFor(child, before)
-    expect(parents.progressAfter(before, refs.slice(0, 1), false)).toEqual({ through: at(4) })
-    expect(parents.progressAfter(before, refs, true)).toEqual({ through: at(5) })
+    expect(parents.progressAfter(child, before, refs.slice(0, 1), false)).toEqual({
+      through: at(4),
+    })
+    expect(parents.progressAfter(child, before, refs, true)).toEqual({ through: at(5) })
+  })
+
+  it('a pass over a window of the parents moves neither mark', () => {
+    const [p, c] = resolved(tickets('updatedAt'), comments())
+    const parents = new ParentKeys([p!, c!], 'run')
+    parents.collect('tickets', [t('c', 3)], [t('c', 3)], true)
+    const before = stateWith({ through: at(1) })
+    const refs = parents.parentsFor(c!, before)
+    expect(refs.map((r) => r.values[0])).toEqual(['c'])
+    expect(parents.progressAfter(c!, before, refs, true)).toEqual({ through: at(1) })
   })
 
   it('is read back from the state, ignoring what is not one', () => {

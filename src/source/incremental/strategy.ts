@@ -68,6 +68,11 @@ export interface ResourcePlan {
    * walk must not skip. Checked where the walk resumes; absent = no check.
    */
   readonly covers?: (records: readonly unknown[]) => boolean
+  /**
+   * The walk sees only part of the list (a filter window): children of the records it sees
+   * are read, but their watermark does not move (parents outside it were not looked at).
+   */
+  readonly partial?: boolean
   /** A state to commit before the walk begins (backfill forgetting digests); absent = none. */
   readonly before?: ResourceState
   /** Reads a page as it arrives. */

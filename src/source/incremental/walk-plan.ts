@@ -42,7 +42,11 @@ export interface WalkPlanSettings {
   readonly digestAll?: {
     readonly known: ReadonlyMap<string, string>
     readonly mergeAll: boolean
+    /** Put before each position key (`window:...`): digests of a filtered walk are its own. Default none. */
+    readonly prefix?: string
   }
+  /** See `ResourcePlan.partial`. */
+  readonly partial?: boolean
   /** Sees every record kept (a strategy's own bookkeeping, e.g. the newest update time). */
   readonly onRecord?: (record: unknown) => void
   /** Adds a strategy's own fields to each checkpoint. */
@@ -58,6 +62,7 @@ export class WalkPlan implements ResourcePlan {
   readonly query: Readonly<Record<string, string>>
   readonly covers?: (records: readonly unknown[]) => boolean
   readonly before?: ResourceState
+  readonly partial?: boolean
   readonly #resource: PlannedResource
   readonly #settings: WalkPlanSettings
   #state: ResourceState
@@ -80,6 +85,7 @@ export class WalkPlan implements ResourcePlan {
     this.query = settings.query ?? {}
     if (settings.covers) this.covers = settings.covers
     if (settings.before) this.before = settings.before
+    if (settings.partial) this.partial = true
     this.#state = settings.before ?? state ?? { version: STATE_VERSION, records: 0 }
     this.#eta = new EtaEstimate(settings.range)
   }
@@ -91,10 +97,11 @@ export class WalkPlan implements ResourcePlan {
     const at = positionKey(page.position)
     const all = this.#settings.digestAll
     if (all) {
+      const key = `${all.prefix ?? ''}${at}`
       // The records, not the body: an envelope's timestamp or request id changes every time.
       const digest = this.#digest(JSON.stringify(page.records))
-      this.#pages.set(at, digest)
-      if (!all.mergeAll && all.known.get(at) === digest) {
+      this.#pages.set(key, digest)
+      if (!all.mergeAll && all.known.get(key) === digest) {
         return { records: [], unchanged: page.records.length, stop: false }
       }
     }
@@ -160,8 +167,11 @@ export class WalkPlan implements ResourcePlan {
     }
     const all = this.#settings.digestAll
     if (all) {
-      // A walk that ended knows every page; one cut short keeps the digests it did not reach.
-      const pages = last ? this.#pages : new Map([...all.known, ...this.#pages])
+      // A walk that ended knows every page of its own (prefix); one cut short keeps the
+      // digests it did not reach.
+      const prefix = all.prefix ?? ''
+      const others = [...all.known].filter(([k]) => !last || !isOwn(k, prefix))
+      const pages = new Map([...others, ...this.#pages])
       next = { ...next, incremental: { ...next.incremental, pages: Object.fromEntries(pages) } }
     }
     if (this.#settings.finishState) next = this.#settings.finishState(next, last)
@@ -177,6 +187,13 @@ export class WalkPlan implements ResourcePlan {
     return pageDigest((this.#fingerprint ??= this.#resource.fingerprint()), text)
   }
 }
+
+/**
+ * Whether a digest key is of a walk with `prefix` (no prefix: of the whole list, whose keys
+ * are positions as JSON: `null`, `{...}`, never `window:`).
+ */
+const isOwn = (key: string, prefix: string): boolean =>
+  prefix === '' ? !key.startsWith('window:') : key.startsWith(prefix)
 
 /** The first and last record ids of a page, and the creation time of its last record. */
 export function anchorOf(records: readonly unknown[], resource: PlannedResource): PageAnchor {

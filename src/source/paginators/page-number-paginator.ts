@@ -17,12 +17,20 @@ const schema = z.strictObject({
   totalPagesPath: jsonPathSchema.optional(),
   /**
    * The server may serve fewer than `limit` records a page (its own maximum, undocumented): a
-   * first page shorter than `limit` is followed by one more request, and the page size it
-   * shows decides the end (a page shorter than it, or empty). Costs one request more for a
-   * list that fits one page. Default false: a page shorter than `limit` is the last.
+   * first page shorter than `limit` is followed by one more request, which shows whether that
+   * was the server's page size (then pages of that size go on) or the list's end; what it
+   * shows is remembered for the resource's later walks, so a short page below what the server
+   * is known to serve ends a walk without a probe. Default false: a page shorter than `limit`
+   * is the last.
    */
   learnPageSize: z.boolean().default(false),
 })
+
+/** What walks learned of the server's page size: exactly `cap`, or at least `atLeast`. */
+interface PageSize {
+  cap?: number
+  atLeast?: number
+}
 
 /**
  * Page number + page size: stops at an empty page, a page shorter than `limit` (or than the
@@ -32,8 +40,14 @@ const schema = z.strictObject({
 export const pageNumberPaginator: PaginatorType<typeof schema> = {
   type: 'page',
   schema,
-  create: (p) => {
+  create: (p, context) => {
     const pageOf = (at: unknown) => wholeAt(at, 'page') ?? p.firstPage
+    // What walks learned of the server's page size (learnPageSize): exactly `cap`, or at least
+    // `atLeast`. Shared by the pipeline's page paginators alike (one server-wide maximum), for
+    // its life (one process), so that of many walks only the first few pay for a probe.
+    const key = `page-size ${p.pageParam} ${p.limitParam} ${p.limit}`
+    const known = (context?.shared.get(key) as PageSize | undefined) ?? {}
+    context?.shared.set(key, known)
     const lastPage = (body: unknown, current: number) => {
       const total = Number(valueAt(body, p.totalPagesPath!))
       return Number.isFinite(total) && current >= (p.firstPage === 0 ? total - 1 : total)
@@ -47,16 +61,25 @@ export const pageNumberPaginator: PaginatorType<typeof schema> = {
       next: (at, page): PagePosition | undefined => {
         const size = wholeAt(at, 'size')
         const current = pageOf(at)
-        if (page.records === 0) return undefined
-        if (page.records < p.limit) {
-          // The server's page size: the first short page may be it, the next one tells.
-          if (!p.learnPageSize || (size !== undefined && page.records < size)) return undefined
-          const learned = size ?? page.records
-          if (p.totalPagesPath && lastPage(page.body, current)) return undefined
-          return { page: current + 1, size: learned }
+        const records = page.records
+        if (size !== undefined && current === p.firstPage + 1 && known.cap === undefined) {
+          // The page after a short first page: records there mean the server's page size is
+          // that first page's; none mean the size is at least that (or the list ended).
+          if (records > 0) known.cap = size
+          else known.atLeast = Math.max(known.atLeast ?? 0, size)
         }
+        if (records >= p.limit) known.atLeast = Math.max(known.atLeast ?? 0, p.limit)
+        if (records === 0) return undefined
         if (p.totalPagesPath && lastPage(page.body, current)) return undefined
-        return size === undefined ? { page: current + 1 } : { page: current + 1, size }
+        const following = (n: number | undefined): PagePosition =>
+          n === undefined ? { page: current + 1 } : { page: current + 1, size: n }
+        if (records >= p.limit) return following(size)
+        if (!p.learnPageSize) return undefined
+        const pageSize = size ?? known.cap
+        if (pageSize !== undefined) return records < pageSize ? undefined : following(pageSize)
+        // The server serves at least `atLeast` a page: a shorter one is the end.
+        if (known.atLeast !== undefined && records < known.atLeast) return undefined
+        return following(records)
       },
       previous: (at): { position: PagePosition | undefined } | undefined => {
         const current = wholeAt(at, 'page')

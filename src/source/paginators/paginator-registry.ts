@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { closestMatch } from '../../config/closest-match.js'
 import { ConfigError } from '../../errors.js'
-import type { Paginator, PaginatorType } from './paginator.js'
+import type { Paginator, PaginatorContext, PaginatorType } from './paginator.js'
 
 const TYPES = new Map<string, PaginatorType>()
 const ALIASES = new Map<string, string>()
@@ -23,7 +23,11 @@ export const paginatorTypeNames = (): string[] => [...TYPES.keys(), ...ALIASES.k
  * Builds the paginator a declaration describes; a problem is one `ConfigError` line naming
  * `field` and the sub-field, with the fix.
  */
-export function createPaginator(declaration: unknown, field: string): Paginator {
+export function createPaginator(
+  declaration: unknown,
+  field: string,
+  context?: PaginatorContext,
+): Paginator {
   const name =
     typeof declaration === 'object' && declaration !== null
       ? (declaration as { type?: unknown }).type
@@ -43,7 +47,7 @@ export function createPaginator(declaration: unknown, field: string): Paginator 
     const at = issue.path.length ? `.${issue.path.join('.')}` : ''
     throw new ConfigError(`${field}${at}: ${issue.message}`)
   }
-  return type.create(parsed.data)
+  return type.create(parsed.data, context)
 }
 
 /**

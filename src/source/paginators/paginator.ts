@@ -34,7 +34,10 @@ export interface PageResponse {
   readonly records: number
 }
 
-/** A way of paging, configured for one resource: pure functions of (position, response). */
+/**
+ * A way of paging, configured for one resource: pure functions of (position, response), but for
+ * what a paginator may learn of the server across walks (the page paginator's `learnPageSize`).
+ */
 export interface Paginator {
   /** The registered type, e.g. `cursor`, for logs and `status`. */
   readonly type: string
@@ -70,5 +73,13 @@ export interface PaginatorType<S extends z.ZodType = z.ZodType> {
   readonly type: string
   /** Strict zod schema of the declaration, `type` included, with every default. */
   readonly schema: S
-  create(config: z.output<S>): Paginator
+  create(config: z.output<S>, context?: PaginatorContext): Paginator
+}
+
+/**
+ * What the paginators of one resolved pipeline share: what they learn of the server (the page
+ * paginator's page size), by a key of the paginator type's choosing.
+ */
+export interface PaginatorContext {
+  readonly shared: Map<string, unknown>
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createPaginator } from '../../../src/source/paginators/index.js'
 import { pageDigest } from '../../../src/normalize/normalization-fingerprint.js'
 import { resolveStrategy } from '../../../src/source/incremental/index.js'
+import { windowStart } from '../../../src/source/incremental/page-digest.js'
 import type {
   FetchedPage,
   PlanContext,
@@ -346,6 +347,72 @@ describe('page_digest', () => {
     expect(Object.keys(partial).sort()).toEqual(['null', '{"page":2}'])
     const complete = p.checkpoint(shorter, 1, true)?.incremental?.pages as Record<string, string>
     expect(Object.keys(complete)).toEqual(['null'])
+  })
+})
+
+describe('page_digest with a window (a coarse "since" filter such as dateRange)', () => {
+  const window = { param: 'dateRange', choices: ['1d', '2d', '1w', '3m'], fullEveryHours: 24 }
+  const declared = { type: 'page_digest', window }
+  const p0 = page([record('a', 1)])
+  const stateOf = (over: Record<string, unknown>) => state({ incremental: { pages: {}, ...over } })
+  const planAt = (mode: RunMode, s?: ResourceState, now = NOW) =>
+    plan(declared, resource({ paginator: pageNumbers }), ctx(mode, s, { now }))
+
+  it('the first run, and every `fullEveryHours`, reads the whole list', () => {
+    expect(planAt('run').query).toEqual({})
+    const old = stateOf({ fullAt: new Date(NOW - 25 * 3_600_000).toISOString(), walkedAt: iso(0) })
+    expect(planAt('run', old).query).toEqual({})
+  })
+
+  it('between them, the smallest window that covers the time since the last complete walk', () => {
+    const fullAt = new Date(NOW - 3_600_000).toISOString()
+    const recent = stateOf({ fullAt, walkedAt: fullAt })
+    expect(planAt('run', recent).query).toEqual({ dateRange: '1d' })
+    const p = planAt('run', recent)
+    expect(p.partial).toBe(true)
+    // Walked 3 days ago (a gap): `1w` is the smallest window reaching back that far.
+    const gap = stateOf({ fullAt, walkedAt: iso(3) })
+    expect(planAt('run', gap).query).toEqual({ dateRange: '1w' })
+    // Beyond every window: the whole list.
+    expect(planAt('run', stateOf({ fullAt, walkedAt: iso(200) })).query).toEqual({})
+  })
+
+  it('reconcile and backfill never use it', () => {
+    const fullAt = new Date(NOW - 3_600_000).toISOString()
+    const recent = stateOf({ fullAt, walkedAt: fullAt })
+    expect(planAt('reconcile', recent).query).toEqual({})
+    expect(planAt('reconcile', recent).partial).toBeUndefined()
+  })
+
+  it('a complete walk records when it started; a window keeps its digests apart', () => {
+    const first = planAt('run')
+    first.observe(p0)
+    const full = first.checkpoint(p0, 1, true)!
+    expect(full.incremental).toMatchObject({ fullAt: iso(0), walkedAt: iso(0) })
+    const later = NOW + 3_600_000
+    const windowed = planAt('run', full, later)
+    windowed.observe(p0)
+    const after = windowed.checkpoint(p0, 1, true)!
+    expect(after.incremental?.fullAt).toBe(iso(0))
+    expect(after.incremental?.walkedAt).toBe(new Date(later).toISOString())
+    expect(Object.keys(after.incremental?.pages as object).sort()).toEqual([
+      'null',
+      'window:dateRange=1d null',
+    ])
+  })
+
+  it.each([
+    ['1d', '2026-06-29T00:00:00.000Z'],
+    ['1w', '2026-06-23T00:00:00.000Z'],
+    ['3m', '2026-03-30T00:00:00.000Z'],
+  ])('window %s starts at %s (calendar, UTC)', (choice, start) => {
+    expect(new Date(windowStart(choice, NOW + 5 * 3_600_000)).toISOString()).toBe(start)
+  })
+
+  it('refuses a malformed window in one line', () => {
+    expect(() =>
+      resolveStrategy({ type: 'page_digest', window: { param: 'd', choices: ['x'] } }, 'f'),
+    ).toThrow('f.window.choices.0: expected a window such as `1d`, `2w` or `3m`')
   })
 })
 

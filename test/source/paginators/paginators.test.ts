@@ -99,10 +99,8 @@ describe('page numbers', () => {
   })
 
   describe('learnPageSize: a server that serves fewer than `limit`', () => {
-    const learn = createPaginator(
-      { type: 'page', firstPage: 0, limit: 100, learnPageSize: true },
-      'p',
-    )
+    const fresh = () =>
+      createPaginator({ type: 'page', firstPage: 0, limit: 100, learnPageSize: true }, 'p')
     it.each<NextCase>([
       [
         'a short first page is followed, its size noted',
@@ -110,7 +108,7 @@ describe('page numbers', () => {
         page({}, 25),
         { page: 1, size: 25 },
       ],
-      ['a page of that size goes on', { page: 1, size: 25 }, page({}, 25), { page: 2, size: 25 }],
+      ['a page of that size goes on', { page: 2, size: 25 }, page({}, 25), { page: 3, size: 25 }],
       ['a page shorter than it ends', { page: 2, size: 25 }, page({}, 24), undefined],
       ['an empty page ends', { page: 1, size: 25 }, page({}, 0), undefined],
       ['a full page needs no size', undefined, page({}, 100), { page: 1 }],
@@ -122,7 +120,37 @@ describe('page numbers', () => {
       ],
       ['an empty first page ends', undefined, page({}, 0), undefined],
     ])('%s', (_name, at, response, next) => {
-      expect(learn.next(at, response)).toEqual(next)
+      expect(fresh().next(at, response)).toEqual(next)
+    })
+
+    it('a clamp once seen is the page size of later walks: no probe below it', () => {
+      const p = fresh()
+      expect(p.next(undefined, page({}, 25))).toEqual({ page: 1, size: 25 })
+      expect(p.next({ page: 1, size: 25 }, page({}, 25))).toEqual({ page: 2, size: 25 })
+      // A later walk of the same resource (another parent's children).
+      expect(p.next(undefined, page({}, 7))).toBeUndefined()
+      expect(p.next(undefined, page({}, 25))).toEqual({ page: 1, size: 25 })
+    })
+
+    it('paginators of one pipeline share it: a full page anywhere ends the probing', () => {
+      const context = { shared: new Map<string, unknown>() }
+      const decl = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true }
+      const tickets = createPaginator(decl, 'p', context)
+      const comments = createPaginator(decl, 'p', context)
+      expect(tickets.next(undefined, page({}, 100))).toEqual({ page: 1 })
+      expect(comments.next(undefined, page({}, 5))).toBeUndefined()
+      const alone = createPaginator(decl, 'p')
+      expect(alone.next(undefined, page({}, 5))).toEqual({ page: 1, size: 5 })
+    })
+
+    it('a probe that finds the end raises what the server is known to serve', () => {
+      const p = fresh()
+      expect(p.next(undefined, page({}, 5))).toEqual({ page: 1, size: 5 })
+      expect(p.next({ page: 1, size: 5 }, page({}, 0))).toBeUndefined()
+      // Shorter lists end at once; one as long, or longer, is probed again.
+      expect(p.next(undefined, page({}, 4))).toBeUndefined()
+      expect(p.next(undefined, page({}, 5))).toEqual({ page: 1, size: 5 })
+      expect(p.next(undefined, page({}, 9))).toEqual({ page: 1, size: 9 })
     })
 
     it('without it, a short first page is the last (the page size is taken as the truth)', () => {
@@ -131,6 +159,7 @@ describe('page numbers', () => {
     })
 
     it('keeps the size in stored positions and stepping back', () => {
+      const learn = fresh()
       expect(learn.parsePosition({ page: 3, size: 25 })).toEqual({ page: 3, size: 25 })
       expect(learn.previous({ page: 3, size: 25 })).toEqual({ position: { page: 2, size: 25 } })
       expect(learn.request({ page: 3, size: 25 })).toEqual({ query: { limit: '100', page: '3' } })
