@@ -19,6 +19,11 @@ export type {
   SourceClient,
   RateLimitBudget,
   DependentDefinition,
+  ParentDefinition,
+  ForEachDefinition,
+  SkipRule,
+  ChildRefresh,
+  ListOrder,
 } from './source/define-source.js'
 export { AUTH_TYPES } from './source/auth.js'
 export type {
@@ -52,5 +57,11 @@ export {
   SubStatusSchema,
 } from '../schemas/thena/index.js'
 export type { Request, User, CustomField, SubStatus } from '../schemas/thena/index.js'
+/** Thena's Platform and Workflows sources and their pipelines (`platform`, `workflows`). */
+export { platformPipeline, platformSource } from '../sources/thena-platform/index.js'
+export { workflowsPipeline, workflowsSource } from '../sources/thena-workflows/index.js'
+/** Their record schemas, namespaced: `platformSchemas.TicketSchema.extend({ ... })`. */
+export * as platformSchemas from '../schemas/thena-platform/index.js'
+export * as workflowsSchemas from '../schemas/thena-workflows/index.js'
 /** The zod this package validates with: use it for your own schemas, so both agree. */
 export { z } from 'zod'

@@ -10,13 +10,14 @@ import type { ExitCode } from './exit-codes.js'
 
 /** Prints a run's summary on stdout and its error, if any, as one line on stderr. */
 export function printRun(pipeline: ResolvedPipeline, result: RunResult): void {
+  const width = Math.max(16, ...result.resources.map((r) => r.resource.length))
   for (const r of result.resources) {
     if (r.skipped) {
-      console.log(`  ${r.resource.padEnd(16)} ${visible(r.skipped)}`)
+      console.log(`  ${r.resource.padEnd(width)} ${visible(r.skipped)}`)
       continue
     }
     console.log(
-      `  ${r.resource.padEnd(16)} ${String(r.records).padStart(8)} records ${String(r.pages).padStart(6)} pages${r.unchanged ? `  ${r.unchanged} unchanged` : ''}${r.rejects ? `  ${r.rejects} rejected` : ''}`,
+      `  ${r.resource.padEnd(width)} ${String(r.records).padStart(8)} records ${String(r.pages).padStart(6)} pages${r.unchanged ? `  ${r.unchanged} unchanged` : ''}${r.rejects ? `  ${r.rejects} rejected` : ''}`,
     )
   }
   console.log(

@@ -77,6 +77,9 @@ async function collect(
     pipeline,
     resolved.resources.map((r) => r.name),
   )
+  // What the last finished run skipped, and why (a tier the account's plan does not include).
+  const last = recent.find((l) => l.status !== 'running')
+  const skipped = (last?.details?.skipped ?? {}) as Readonly<Record<string, unknown>>
   const resources = []
   for (const r of resolved.resources) {
     const s = states.get(r.name)
@@ -92,6 +95,7 @@ async function collect(
       rows,
       softDeleted,
       rejects: rejects.get(r.name) ?? 0,
+      skipped: typeof skipped[r.name] === 'string' ? skipped[r.name] : null,
     })
   }
   const schemaChanges = (await session.readSchemaChanges(RECENT_SCHEMA_CHANGES)).map((c) => ({

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HttpClient } from '../../src/http/http-client.js'
 import { bearerAuth } from '../../src/source/auth.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
+import { startPlatformSimulator } from '../../sources/thena-platform/simulator/index.js'
 import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { runCli } from '../helpers/cli.js'
 import { startStandInApi } from '../helpers/http.js'
@@ -221,6 +222,49 @@ it('the README example that extends the built-in source runs as written', async 
   db.closeSync()
   expect(escalations).toBeGreaterThan(0)
   expect(escalations).toBe(requests)
+})
+
+it('the README example that reads tickets by their dateRange window runs as written', async () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
+  const example = /turns out to filter on `updatedAt`[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+  expect(example).toContain("from 'thena-sync'")
+  const platform = await startPlatformSimulator({
+    tickets: 150,
+    commentsPerTicket: 1,
+    rateLimit: false,
+    dateRangeField: 'updatedAt',
+  })
+  try {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'pipelines.config.ts'), example!)
+    const env = { THENA_PLATFORM_API_KEY: platform.apiKey, THENA_PLATFORM_BASE_URL: platform.url }
+    const run = async () => {
+      const res = await runCli(['run', '--pipeline', 'platform'], { cwd: dir, env })
+      expect(res.stderr).not.toContain('thena-sync:')
+      expect(res.code).toBe(0)
+    }
+    const ticketUrls = () => platform.stats.urls.filter((u) => u.startsWith('/v1/tickets?'))
+    await run()
+    // The first run reads the whole list; the next ones the smallest window since the last.
+    expect(ticketUrls().every((u) => !u.includes('dateRange'))).toBe(true)
+    platform.resetStats()
+    const [updated] = platform.mutate({ op: 'updateTickets', count: 1 }).ids
+    await run()
+    expect(ticketUrls().length).toBeGreaterThan(0)
+    expect(ticketUrls().every((u) => u.includes('dateRange=1d'))).toBe(true)
+    const db = await DuckDBInstance.create(join(dir, 'thena.duckdb'))
+    const conn = await db.connect()
+    const rows = (
+      await conn.runAndReadAll(
+        `select status from thena.thena_platform.tickets where id = '${updated}'`,
+      )
+    ).getRows()
+    conn.closeSync()
+    db.closeSync()
+    expect(rows).toEqual([[platform.truth().tickets.get(updated!)!.status]])
+  } finally {
+    await platform.close()
+  }
 })
 
 describe('a mistake is one line before any request', () => {

@@ -57,16 +57,21 @@ describe('thena-sync run (CLI)', () => {
     expect(existsSync(join(dir, 'thena.duckdb'))).toBe(false)
   })
 
-  it('a missing token is a config error naming the variable, before any request (exit 2)', async () => {
+  it('a missing token is a config error naming the variables that enable each pipeline, before any request (exit 2)', async () => {
     const s = await start()
     const dir = tempDir()
-    const res = await runCli(['run'], {
-      cwd: dir,
-      env: { THENA_BASE_URL: s.url, THENA_DESTINATION: `duckdb:${join(dir, 'x.duckdb')}` },
-    })
+    const env = { THENA_BASE_URL: s.url, THENA_DESTINATION: `duckdb:${join(dir, 'x.duckdb')}` }
+    const res = await runCli(['run'], { cwd: dir, env })
     expect(res.code).toBe(2)
     expect(res.stderr.trim().split('\n')).toHaveLength(1)
-    expect(res.stderr).toContain('THENA_API_TOKEN: is not set (pipelines.thena.token reads it)')
+    expect(res.stderr.trim()).toBe(
+      'thena-sync: no pipeline to run: each runs once its key is set: THENA_API_TOKEN (thena), THENA_PLATFORM_API_KEY (platform, workflows); export one (or try `thena-sync demo`, which needs none)',
+    )
+    const named = await runCli(['run', '--pipeline', 'thena'], { cwd: dir, env })
+    expect(named.code).toBe(2)
+    expect(named.stderr).toContain(
+      'pipeline `thena` is disabled: it runs once THENA_API_TOKEN is set',
+    )
     expect(s.counters.requests).toBe(0)
     const bad = await runCli(['run'], {
       cwd: dir,
@@ -290,14 +295,18 @@ describe('thena-sync query during a run (CLI, DuckDB)', () => {
 })
 
 describe('thena-sync demo (CLI)', () => {
-  it('needs no token: simulator, run into ./thena.duckdb, a sample query; run again, it starts over', async () => {
+  it('needs no token: the three APIs simulated, run into ./thena.duckdb, sample queries; run again, it starts over', async () => {
     const dir = tempDir()
-    const res = await runCli(['demo', '--records', '200'], { cwd: dir })
+    const res = await runCli(['demo', '--records', '200', '--tickets', '40'], { cwd: dir })
     expect(res.code).toBe(0)
-    expect(res.stdout).toContain('success')
+    for (const pipeline of ['thena', 'platform', 'workflows'])
+      expect(res.stdout).toContain(`${pipeline}: success`)
     expect(res.stdout).toMatch(/status\s.*requests/)
+    // Tickets joined to their accounts: one row per account, with its ticket count.
+    expect(res.stdout).toMatch(/account\s.*tickets\s.*high_or_urgent/)
+    expect(res.stdout).toContain('JOIN thena_platform.accounts a ON a.id = t.account_id')
     expect(existsSync(join(dir, 'thena.duckdb'))).toBe(true)
-    const again = await runCli(['demo', '--records', '300'], { cwd: dir })
+    const again = await runCli(['demo', '--records', '300', '--tickets', '20'], { cwd: dir })
     expect(again.code).toBe(0)
     const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout) as {
       loads: { command: string }[]
@@ -305,6 +314,21 @@ describe('thena-sync demo (CLI)', () => {
     }
     expect(status.loads.map((l) => l.command)).toEqual(['demo'])
     expect(status.tables.find((t) => t.table === 'requests')!.rows).toBe(300)
+    const platform = JSON.parse(
+      (await runCli(['status', '--json', '--pipeline', 'platform'], { cwd: dir })).stdout,
+    ) as typeof status
+    expect(platform.loads.map((l) => l.command)).toEqual(['demo'])
+    expect(platform.tables.find((t) => t.table === 'tickets')!.rows).toBe(20)
+    const joined = await runCli(
+      [
+        'query',
+        'select count(*) as n from thena_workflows.workflow_tasks t join thena_workflows.workflow_executions e on e.id = t.execution_id',
+        '--format',
+        'json',
+      ],
+      { cwd: dir },
+    )
+    expect(Number((JSON.parse(joined.stdout) as { n: unknown }[])[0]!.n)).toBeGreaterThan(0)
   })
 
   it('never touches a real warehouse: THENA_DESTINATION is ignored, a real ./thena.duckdb is refused by name', async () => {
@@ -315,7 +339,7 @@ describe('thena-sync demo (CLI)', () => {
     const before = readFileSync(join(elsewhere, 'thena.duckdb'))
     // Exported, as it would be in a shell used for real runs.
     const dir = tempDir()
-    const res = await runCli(['demo', '--records', '100'], {
+    const res = await runCli(['demo', '--records', '100', '--tickets', '10'], {
       cwd: dir,
       env: { THENA_DESTINATION: real },
     })
@@ -324,7 +348,9 @@ describe('thena-sync demo (CLI)', () => {
     expect(existsSync(join(dir, 'thena.duckdb'))).toBe(true)
     expect(readFileSync(join(elsewhere, 'thena.duckdb')).equals(before)).toBe(true)
     // In the folder of the real warehouse: refused, naming the file; nothing written.
-    const refused = await runCli(['demo', '--records', '100'], { cwd: elsewhere })
+    const refused = await runCli(['demo', '--records', '100', '--tickets', '10'], {
+      cwd: elsewhere,
+    })
     expect(refused.code).toBe(2)
     expect(refused.stderr.trim()).toBe(
       'thena-sync: demo: ./thena.duckdb holds loads made by other commands than `demo`; demo writes only to a warehouse of its own: run it in another folder, or pass --file demo.duckdb',
@@ -341,7 +367,9 @@ describe('thena-sync demo (CLI)', () => {
     expect(notOurs.stderr).toContain('plain.duckdb is not a thena-sync demo warehouse')
     // A demo file into which another pipeline loaded its own dataset is not the demo's either.
     const shared = tempDir()
-    expect((await runCli(['demo', '--records', '50'], { cwd: shared })).code).toBe(0)
+    expect(
+      (await runCli(['demo', '--records', '50', '--tickets', '10'], { cwd: shared })).code,
+    ).toBe(0)
     const other = resolvePipeline(
       {
         pipelines: {
@@ -357,14 +385,19 @@ describe('thena-sync demo (CLI)', () => {
       {},
     )
     expect((await runPipeline(other)).status).toBe('success')
-    const mixed = await runCli(['demo', '--records', '50'], { cwd: shared })
+    const mixed = await runCli(['demo', '--records', '50', '--tickets', '10'], { cwd: shared })
     expect(mixed.code).toBe(2)
-    expect(mixed.stderr).toContain("holds tables outside the demo's `thena` schema")
+    expect(mixed.stderr).toContain(
+      "holds tables outside the demo's schemas (`thena`, `thena_platform`, `thena_workflows`)",
+    )
     const kept = await rowsOf(other, 'SELECT count(*) AS n FROM support.requests')
     expect(Number(kept[0]!.n)).toBe(120)
-    const own = await runCli(['demo', '--records', '50', '--file', 'demo.duckdb'], {
-      cwd: elsewhere,
-    })
+    const own = await runCli(
+      ['demo', '--records', '50', '--tickets', '10', '--file', 'demo.duckdb'],
+      {
+        cwd: elsewhere,
+      },
+    )
     expect(own.code).toBe(0)
     expect(own.stdout).toContain('THENA_DESTINATION=duckdb:demo.duckdb npx thena-sync query')
     const loads = await rowsOf(pipelineFor(s, elsewhere), 'SELECT command FROM thena._thena_loads')

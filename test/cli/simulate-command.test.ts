@@ -1,14 +1,30 @@
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
+import { request } from 'undici'
 import { getJson } from '../helpers/http.js'
 import { BIN, spawnSimulator } from '../helpers/spawn-simulator.js'
 
 describe('thena-sync simulate', () => {
-  it('prints the base URL and the token, and serves the API until SIGTERM', async () => {
+  it('prints the base URLs and the credentials of the three APIs, and serves them until SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, 'simulate', '--port', '0', '--records', '30', '--seed', '9'],
+      [
+        BIN,
+        'simulate',
+        '--port',
+        '0',
+        '--records',
+        '30',
+        '--seed',
+        '9',
+        '--tickets',
+        '7',
+        '--api-key',
+        'k-123',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -27,6 +43,18 @@ describe('thena-sync simulate', () => {
     expect(token).toBe('sim-token')
     const page = await getJson<{ data: { results: unknown[] } }>(url!, '/rest/v2/requests', token)
     expect(page.data.results).toHaveLength(30)
+    const text = lines.join('\n')
+    const platform = /THENA_PLATFORM_BASE_URL=(\S+)/.exec(text)?.[1]
+    const workflows = /THENA_WORKFLOWS_BASE_URL=(\S+)/.exec(text)?.[1]
+    expect(/THENA_PLATFORM_API_KEY=(\S+)/.exec(text)?.[1]).toBe('k-123')
+    expect(workflows).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/)
+    const withKey = async (at: string, key = 'k-123') => {
+      const res = await request(at, { headers: { 'x-api-key': key } })
+      return { status: res.statusCode, body: (await res.body.json()) as { data: unknown[] } }
+    }
+    expect((await withKey(`${platform}/v1/tickets?limit=100`)).body.data).toHaveLength(7)
+    expect((await withKey(`${platform}/v1/tickets`, 'wrong')).status).toBe(401)
+    expect((await withKey(`${workflows}/workflows`)).body.data.length).toBeGreaterThan(0)
     const code = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGTERM')
     expect(await code).toBe(0)
@@ -55,6 +83,37 @@ describe('thena-sync simulate', () => {
     }
   })
 
+  it('--json gives each API its address and credentials; --port N puts the others on N+1, N+2', async () => {
+    // A port that was free a moment ago, and the two after it, most likely still are.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    await new Promise((resolve) => server.close(resolve))
+    const child = spawn(process.execPath, [BIN, 'simulate', '--json', '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const first = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', resolve),
+    )
+    const info = JSON.parse(first) as {
+      url: string
+      platform: { url: string; apiKey: string }
+      workflows: { url: string; apiKey: string }
+    }
+    expect([info.url, info.platform.url, info.workflows.url]).toEqual([
+      `http://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+      `http://127.0.0.1:${port + 2}/api/v1`,
+    ])
+    expect([info.platform.apiKey, info.workflows.apiKey]).toEqual([
+      'sim-platform-key',
+      'sim-platform-key',
+    ])
+    const code = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await code).toBe(0)
+  })
+
   it('a bad option is one line naming it, exit code 2', async () => {
     const child = spawn(process.execPath, [BIN, 'simulate', '--options', '{"records":-1}'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,5 +124,14 @@ describe('thena-sync simulate', () => {
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toContain('records')
+    const typo = spawn(process.execPath, [BIN, 'simulate', '--platform-options', '{"tickts":5}'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let typoErr = ''
+    typo.stderr.on('data', (d) => (typoErr += String(d)))
+    expect(await new Promise((resolve) => typo.once('exit', resolve))).toBe(2)
+    expect(typoErr.trim()).toBe(
+      'thena-sync: Invalid Platform simulator option `tickts`: Unrecognized key: "tickts"',
+    )
   })
 })

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../../../src/errors.js'
+import { invalidOption } from '../../../src/stand-in/invalid-option.js'
 
 /**
  * Route names, as `forbidden`, `bareLists` and `stats.byRoute` spell them. Unknown paths are
@@ -134,11 +134,6 @@ export function resolvePlatformSimulatorOptions(
   options: PlatformSimulatorOptions = {},
 ): ResolvedPlatformSimulatorOptions {
   const parsed = platformSimulatorOptionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new ConfigError(
-      `Invalid Platform simulator option \`${issue.path.join('.')}\`: ${issue.message}`,
-    )
-  }
+  if (!parsed.success) throw invalidOption('Platform simulator', parsed.error)
   return parsed.data
 }

@@ -3,7 +3,7 @@
  * thena-api.md §10) leaves unknown (paths' paging, envelope, limits, tier gating) is one.
  */
 import { z } from 'zod'
-import { ConfigError } from '../../../src/errors.js'
+import { invalidOption } from '../../../src/stand-in/invalid-option.js'
 
 /** Route names, as counted in `stats.byRoute` and listed in the `forbidden` option. */
 export const WORKFLOWS_ROUTES = [
@@ -106,11 +106,6 @@ export function resolveWorkflowsSimulatorOptions(
   options: WorkflowsSimulatorOptions = {},
 ): ResolvedWorkflowsSimulatorOptions {
   const parsed = workflowsSimulatorOptionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new ConfigError(
-      `Invalid workflows simulator option \`${issue.path.join('.')}\`: ${issue.message}`,
-    )
-  }
+  if (!parsed.success) throw invalidOption('Workflows simulator', parsed.error)
   return parsed.data
 }

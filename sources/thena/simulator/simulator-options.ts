@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ConfigError } from '../../../src/errors.js'
+import { invalidOption } from '../../../src/stand-in/invalid-option.js'
 
 /** Where the next-page cursor sits in a list response. */
 export const CURSOR_LOCATIONS = ['data', 'top'] as const
@@ -108,9 +108,6 @@ export type FaultOptions = z.output<typeof faultOptionsSchema>
 
 export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
   const parsed = simulatorOptionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new ConfigError(`Invalid simulator option \`${issue.path.join('.')}\`: ${issue.message}`)
-  }
+  if (!parsed.success) throw invalidOption('simulator', parsed.error)
   return parsed.data
 }
