@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, figures printed. Never part of `npm test`. */
 import { duckdbBench } from './duckdb-bench.js'
 import { freshnessBench } from './freshness-bench.js'
+import { platformBench } from './platform-bench.js'
 import { postgresBench } from './postgres-bench.js'
 import { simulatorBench } from './simulator-bench.js'
 
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   duckdb: duckdbBench,
   postgres: postgresBench,
   freshness: freshnessBench,
+  platform: platformBench,
 }
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue
