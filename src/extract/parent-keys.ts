@@ -16,35 +16,48 @@ export interface ParentRef {
 /**
  * How far a child resource's reading of changed parents got, kept in its state
  * (`incremental.parents`): every parent updated at or before `through` had its children read;
- * within a pass that was stopped, so had every parent up to `after` in (version, key) order.
+ * within a pass that was stopped, so had every parent up to `after` in (version, key) order;
+ * and since the last pass over every parent, the parents in `read` at the version given (read
+ * by passes over a window of the parents, which move neither mark).
  */
 export interface ParentProgress {
   readonly through?: string
   readonly after?: { readonly at: string; readonly key: string }
+  readonly read?: Readonly<Record<string, string>>
 }
 
 /** A child's progress as its state stores it, or none. */
 export function parentProgressOf(state: ResourceState | undefined): ParentProgress {
   const stored = state?.incremental?.parents
   if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return {}
-  const { through, after } = stored as Record<string, unknown>
+  const { through, after, read } = stored as Record<string, unknown>
   const at = typeof after === 'object' && after !== null ? (after as Record<string, unknown>) : {}
+  const readAt =
+    typeof read === 'object' && read !== null && !Array.isArray(read)
+      ? Object.fromEntries(Object.entries(read).filter(([, v]) => typeof v === 'string'))
+      : {}
   return {
     ...(typeof through === 'string' && { through }),
     ...(typeof at.at === 'string' &&
       typeof at.key === 'string' && { after: { at: at.at, key: at.key } }),
+    ...(Object.keys(readAt).length > 0 && { read: readAt as Record<string, string> }),
   }
 }
 
 /** `state` with the child's progress replaced (undefined progress: none kept). */
 export function withParentProgress(state: ResourceState, progress: ParentProgress): ResourceState {
   const { parents: _, ...rest } = state.incremental ?? {}
-  const kept = progress.through !== undefined || progress.after !== undefined
+  const kept =
+    progress.through !== undefined ||
+    progress.after !== undefined ||
+    Object.keys(progress.read ?? {}).length > 0
   return {
     ...state,
     incremental: { ...rest, ...(kept && { parents: { ...progress } }) },
   }
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString()
 
 const versionOf = (record: unknown, field: string | undefined): number | undefined => {
   if (field === undefined) return undefined
@@ -134,15 +147,18 @@ export class ParentKeys {
     if (!this.tracksProgress(child)) return refs
     const sorted = refs.sort(compareRefs)
     if (this.#mode === 'reconcile') return sorted
-    const { through, after } = parentProgressOf(state)
+    const { through, after, read = {} } = parentProgressOf(state)
     const floor = after ? Date.parse(after.at) : through ? Date.parse(through) : undefined
-    if (floor === undefined || Number.isNaN(floor)) return sorted
-    return sorted.filter(
-      (ref) =>
-        ref.version === undefined ||
-        ref.version > floor ||
-        (after !== undefined && ref.version === floor && ref.key > after.key),
-    )
+    const past = (ref: ParentRef) =>
+      floor === undefined ||
+      Number.isNaN(floor) ||
+      ref.version === undefined ||
+      ref.version > floor ||
+      (after !== undefined && ref.version === floor && ref.key > after.key)
+    // Read by a window pass at this very version: nothing of it changed since.
+    const known = (ref: ParentRef) =>
+      ref.version !== undefined && read[ref.key] === new Date(ref.version).toISOString()
+    return sorted.filter((ref) => past(ref) && !known(ref))
   }
 
   /** Whether the child keeps a watermark of its parents' update times in its state. */
@@ -168,29 +184,37 @@ export class ParentKeys {
     complete: boolean,
   ): ParentProgress {
     const before = parentProgressOf(state)
-    // Parents outside the window were not looked at: neither mark may pass them.
-    if (this.#partial.has(child.name)) return before
+    // Parents outside the window were not looked at: neither mark may pass them, but the ones
+    // read are noted, so that the next window pass does not read them again.
+    if (this.#partial.has(child.name)) {
+      const noted = { ...before.read }
+      for (const r of read) if (r.version !== undefined) noted[r.key] = iso(r.version)
+      return { ...before, ...(Object.keys(noted).length > 0 && { read: noted }) }
+    }
     // A reconcile reads old parents too: stopped part way, it has not moved the watermark.
     if (this.#mode === 'reconcile' && !complete) return before
     const versions = read.flatMap((r) => (r.version === undefined ? [] : [r.version]))
     if (this.#mode === 'reconcile') {
       // Every parent was read: the watermark is the newest of them.
       const all = versions.length > 0 ? Math.max(...versions) : undefined
-      return all === undefined ? before : { through: new Date(all).toISOString() }
+      return all === undefined ? before : { through: iso(all) }
     }
     const last = [...read].reverse().find((r) => r.version !== undefined)
     if (complete) {
+      // Every parent past the marks was read now or, at its version, by a window pass.
       const through = Math.max(
         before.through ? Date.parse(before.through) : -Infinity,
         before.after ? Date.parse(before.after.at) : -Infinity,
         ...versions,
+        ...Object.values(before.read ?? {}).map((v) => Date.parse(v)),
       )
-      return Number.isFinite(through) ? { through: new Date(through).toISOString() } : {}
+      return Number.isFinite(through) ? { through: iso(through) } : {}
     }
     if (!last) return before
     return {
       ...(before.through !== undefined && { through: before.through }),
-      after: { at: new Date(last.version!).toISOString(), key: last.key },
+      after: { at: iso(last.version!), key: last.key },
+      ...(before.read && { read: before.read }),
     }
   }
 }

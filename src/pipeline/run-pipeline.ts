@@ -133,6 +133,12 @@ class Skips {
   }
 }
 
+/** Records of a page at the default page size: a batch of `batchPages` pages holds about so many times as many. */
+const RECORDS_PER_PAGE = 100
+
+/** A resource read in many walks cuts its batches at this many times `batchPages` pages at most. */
+const CHILD_PAGES_FACTOR = 4
+
 /** A batch of pages as the plan kept them, cut every `batchPages` pages and at the end. */
 interface ObservedPage {
   /** The page's records the plan keeps, with what the engine adds (a parent's key). */
@@ -230,7 +236,16 @@ async function* pages(
 ): AsyncGenerator<ObservedPage> {
   const { http, options, pipeline } = run
   let pages = 0
+  let records = 0
   let unchanged = 0
+  // A child's pages are small (a ticket's comments): its batches are cut by records too, so
+  // that a commit is not one per 25 tickets, with a bound on the requests a kill makes redo.
+  const many = walks.length > 1
+  const full = () =>
+    many
+      ? records >= pipeline.batchPages * RECORDS_PER_PAGE ||
+        pages >= pipeline.batchPages * CHILD_PAGES_FACTOR
+      : pages >= pipeline.batchPages
   // Parents whose walks ended: their children are in the batches cut so far.
   const read: ParentRef[] = []
   const single = !resource.resolvedParent && !resource.forEach
@@ -252,25 +267,27 @@ async function* pages(
       if (walked.pages === 0 && detected)
         options.onNotice?.({ resource: resource.name, message: detected })
       const seen = plan.observe(page)
-      const records = stamp ? seen.records.map(stamp) : seen.records
+      const kept = stamp ? seen.records.map(stamp) : seen.records
       const all = stamp ? page.records.map(stamp) : page.records
       unchanged += seen.unchanged
       pages++
+      records += page.records.length
       walked.pages++
       const walkEnds = page.next === undefined || seen.stop
       if (walkEnds && parent) read.push(parent)
       const last = (page.next === undefined && i === walks.length - 1) || seen.stop
-      if (!last && pages < pipeline.batchPages) {
-        yield { records, all, page }
+      if (!last && !full()) {
+        yield { records: kept, all, page }
         continue
       }
       yield {
-        records,
+        records: kept,
         all,
         page,
         batch: { unchanged, last, ...(parent && { parentsRead: [...read] }) },
       }
       pages = 0
+      records = 0
       unchanged = 0
       if (last) return
     }

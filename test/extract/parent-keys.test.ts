@@ -133,14 +133,31 @@ describe('the watermark', () => {
     expect(parents.progressAfter(child, before, refs, true)).toEqual({ through: at(5) })
   })
 
-  it('a pass over a window of the parents moves neither mark', () => {
+  it('a pass over a window of the parents moves neither mark, but notes what it read', () => {
     const [p, c] = resolved(tickets('updatedAt'), comments())
-    const parents = new ParentKeys([p!, c!], 'run')
-    parents.collect('tickets', [t('c', 3)], [t('c', 3)], true)
+    const window = () => {
+      const parents = new ParentKeys([p!, c!], 'run')
+      parents.collect('tickets', [t('c', 3)], [t('c', 3), t('d', 4)], true)
+      return parents
+    }
     const before = stateWith({ through: at(1) })
-    const refs = parents.parentsFor(c!, before)
-    expect(refs.map((r) => r.values[0])).toEqual(['c'])
-    expect(parents.progressAfter(c!, before, refs, true)).toEqual({ through: at(1) })
+    const first = window()
+    const refs = first.parentsFor(c!, before)
+    expect(refs.map((r) => r.values[0])).toEqual(['c', 'd'])
+    const noted = first.progressAfter(c!, before, refs.slice(0, 1), false)
+    expect(noted).toEqual({ through: at(1), read: { '["c"]': at(3) } })
+    // The next window pass skips what was read at the same version, not what moved since.
+    const second = window()
+    expect(second.parentsFor(c!, stateWith(noted)).map((r) => r.values[0])).toEqual(['d'])
+    const moved = new ParentKeys([p!, c!], 'run')
+    moved.collect('tickets', [], [t('c', 6)], true)
+    expect(moved.parentsFor(c!, stateWith(noted)).map((r) => r.values[0])).toEqual(['c'])
+    // A pass over every parent skips them too, then folds them into its watermark.
+    const whole = new ParentKeys([p!, c!], 'run')
+    whole.collect('tickets', [], [t('b', 2), t('c', 3)])
+    const all = whole.parentsFor(c!, stateWith(noted))
+    expect(all.map((r) => r.values[0])).toEqual(['b'])
+    expect(whole.progressAfter(c!, stateWith(noted), all, true)).toEqual({ through: at(3) })
   })
 
   it('is read back from the state, ignoring what is not one', () => {
