@@ -89,7 +89,7 @@ async function collect(
       sync: r.sync ?? (r.strategy.type === 'full_refresh' ? 'full' : 'incremental'),
       lastCompleteRun: s?.completedAt ?? null,
       cursor: describePosition(s?.position),
-      lookbackDays: r.createdAtField ? r.lookbackDays : null,
+      lookbackDays: r.strategy.type === 'page_lookback' ? r.lookbackDays : null,
       lookbackPages: s?.lookback?.length ?? 0,
       lastReconcile: s?.reconciledAt ?? null,
       rows,
