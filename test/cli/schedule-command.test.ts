@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
+import { startPlatformSimulator } from '../../sources/thena-platform/simulator/index.js'
+import { startWorkflowsSimulator } from '../../sources/thena-workflows/simulator/index.js'
 import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { runCli, startCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS, epochMs } from '../helpers/destinations.js'
@@ -15,6 +17,8 @@ afterEach(async () => {
   await sim?.stop()
   sim = undefined
 })
+
+const REPO_CONFIG = fileURLToPath(new URL('../../pipelines.config.ts', import.meta.url))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -180,6 +184,64 @@ describe('thena-sync schedule (CLI): two pipelines on one DuckDB file', () => {
         { n: string },
       ]
       expect(Number(n)).toBeGreaterThanOrEqual(1500)
+    }
+  }, 60_000)
+})
+
+describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () => {
+  it('with only the Platform key set, both run and reconcile on the shared schedule, and stop on SIGTERM', async () => {
+    const platform = await startPlatformSimulator({
+      tickets: 40,
+      commentsPerTicket: 2,
+      rateLimit: false,
+    })
+    const workflows = await startWorkflowsSimulator({ rateLimit: false })
+    try {
+      const dir = tempDir()
+      const env = {
+        THENA_PLATFORM_API_KEY: platform.apiKey,
+        THENA_PLATFORM_BASE_URL: platform.url,
+        THENA_WORKFLOWS_BASE_URL: workflows.url,
+        THENA_SCHEDULE: '*/2 * * * * *',
+        THENA_RECONCILE_SCHEDULE: '1-59/6 * * * * *',
+      }
+      const daemon = startCli(['schedule', '--config', REPO_CONFIG], { cwd: dir, env })
+      await sleep(9000)
+      daemon.child.kill('SIGTERM')
+      const res = await daemon.done
+      expect(res.code).toBe(0)
+      expect(res.stderr.split('\n').filter((l) => l.startsWith('thena-sync:'))).toEqual([])
+      const commands: string[] = []
+      for (const [pipeline, dataset] of [
+        ['platform', 'thena_platform'],
+        ['workflows', 'thena_workflows'],
+      ] as const) {
+        const status = await runCli(
+          [
+            'query',
+            `select command, status from ${dataset}._thena_loads`,
+            '--format',
+            'json',
+            '--config',
+            REPO_CONFIG,
+          ],
+          { cwd: dir, env },
+        )
+        const loads = JSON.parse(status.stdout) as { command: string; status: string }[]
+        expect(
+          loads.filter((l) => l.command === 'run' && l.status === 'success').length,
+          pipeline,
+        ).toBeGreaterThan(0)
+        expect(
+          loads.filter((l) => l.status === 'failed'),
+          pipeline,
+        ).toEqual([])
+      }
+      // bolt has no token here: it was never scheduled, so it wrote nothing.
+      expect(res.stdout).not.toMatch(/^thena:/m)
+    } finally {
+      await platform.close()
+      await workflows.close()
     }
   }, 60_000)
 })
