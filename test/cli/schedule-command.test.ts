@@ -236,7 +236,17 @@ describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () =
           loads.filter((l) => l.status === 'failed'),
           pipeline,
         ).toEqual([])
+        commands.push(...loads.map((l) => l.command))
       }
+      // The reconcile job fired: it ran, or found its pipeline running.
+      const logs = res.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string; mode?: string })
+      expect(
+        commands.includes('reconcile') ||
+          logs.some((l) => l.event === 'skipped' && l.mode === 'reconcile'),
+      ).toBe(true)
       // bolt has no token here: it was never scheduled, so it wrote nothing.
       expect(res.stdout).not.toMatch(/^thena:/m)
     } finally {
