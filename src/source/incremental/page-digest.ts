@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { ConfigError } from '../../errors.js'
 import type { IncrementalStrategy } from './strategy.js'
+import { settingsParser } from './strategy.js'
 import { WalkPlan } from './walk-plan.js'
 
 const HOUR_MS = 3_600_000
@@ -80,14 +80,7 @@ const timeOf = (value: unknown): number =>
  */
 export const pageDigest: IncrementalStrategy<PageDigestSettings> = {
   type: 'page_digest',
-  parse: (declaration, field) => {
-    const parsed = settingsSchema.safeParse(declaration)
-    if (parsed.success) return parsed.data
-    const issue = parsed.error.issues[0]!
-    throw new ConfigError(
-      `${field}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
-    )
-  },
+  parse: settingsParser(settingsSchema),
   plan: (resource, settings, { mode, state, now }) => {
     const incremental = state?.incremental
     const window = settings.window

@@ -1,3 +1,4 @@
+import type { z } from 'zod'
 import type { PagePosition, Paginator } from '../paginators/paginator.js'
 import type { ResourceState } from '../../state/resource-state.js'
 import type { ListOrder } from '../define-source.js'
@@ -130,6 +131,21 @@ export function resolveStrategy(declaration: unknown, field: string): ResolvedSt
     plan: (resource, context) => strategy.plan(resource, config as never, context),
   }
 }
+
+/**
+ * A strategy's settings parsed by its zod schema: a problem is one `ConfigError` line naming
+ * `field` and the setting (`...incremental.window.choices.0: expected ...`).
+ */
+export const settingsParser =
+  <T>(schema: z.ZodType<T>) =>
+  (declaration: unknown, field: string): T => {
+    const parsed = schema.safeParse(declaration)
+    if (parsed.success) return parsed.data
+    const issue = parsed.error.issues[0]!
+    throw new ConfigError(
+      `${field}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
+    )
+  }
 
 /** The creation time of a record in ms, or undefined when the field is missing or not a date. */
 export function createdAtOf(record: unknown, field: string): number | undefined {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { ConfigError } from '../../errors.js'
 import type { IncrementalStrategy } from './strategy.js'
+import { settingsParser } from './strategy.js'
 import { WalkPlan } from './walk-plan.js'
 
 const settingsSchema = z.strictObject({
@@ -46,14 +46,7 @@ function updatedAtOf(record: unknown, field: string): number | undefined {
  */
 export const updatedSince: IncrementalStrategy<UpdatedSinceSettings> = {
   type: 'updated_since',
-  parse: (declaration, field) => {
-    const parsed = settingsSchema.safeParse(declaration)
-    if (parsed.success) return parsed.data
-    const issue = parsed.error.issues[0]!
-    throw new ConfigError(
-      `${field}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
-    )
-  },
+  parse: settingsParser(settingsSchema),
   plan: (resource, settings, { mode, state, now }) => {
     const stored = state?.incremental
     const since =
