@@ -63,7 +63,9 @@ export class PostgresDestination implements Destination {
   async connect(options: ConnectOptions = {}): Promise<DestinationSession> {
     const readOnly = options.readOnly ?? false
     const client = await this.#open(readOnly, options.maxLockWaitMs)
-    if (readOnly) {
+    // The warehouse is the schema's system tables (the database always exists): reading, or
+    // a run's first connect before its key is checked, creates nothing.
+    if (readOnly || options.create === false) {
       const { rows } = await client.query<{ found: string | null }>(
         'SELECT to_regclass($1) AS found',
         [`${this.capabilities.escapeIdentifier(this.#config.schema)}.${LOADS_TABLE.name}`],
