@@ -245,6 +245,29 @@ export class SchemaRegistry {
     )
   }
 
+  /**
+   * Forgets the tables of `resource` whose creation is still pending (a resource skipped
+   * before its first commit): no empty table is created for it.
+   */
+  forgetPending(resource: string): void {
+    const pending = new Set(
+      this.#changes.flatMap((c) =>
+        c.kind === 'create_table' && c.table.resource === resource ? [c.table.name] : [],
+      ),
+    )
+    if (pending.size === 0) return
+    this.#changes = this.#changes.filter((c) =>
+      c.kind === 'create_table' ? !pending.has(c.table.name) : !pending.has(c.table),
+    )
+    for (const name of pending) {
+      const parent = this.#tables.get(name)?.schema.parent
+      const parentState = parent === undefined ? undefined : this.#tables.get(parent)
+      for (const [key, child] of parentState?.children ?? [])
+        if (child.schema.name === name) parentState!.children.delete(key)
+      this.#tables.delete(name)
+    }
+  }
+
   /** Schema changes queued since the last call. */
   takeChanges(): SchemaChange[] {
     const changes = this.#changes

@@ -49,6 +49,7 @@ export class OpenRun {
   /** Committed state per resource, kept up to date as batches commit. */
   readonly states: Map<string, ResourceState>
   readonly #preflight: { resource: string; response: JsonResponse } | undefined
+  readonly #refusal: { resource: string; error: unknown } | undefined
 
   constructor(
     readonly pipeline: ResolvedPipeline,
@@ -59,11 +60,18 @@ export class OpenRun {
     registry: SchemaRegistry,
     states: Map<string, ResourceState>,
     preflight: { resource: string; response: JsonResponse } | undefined,
+    refusal?: { resource: string; error: unknown },
   ) {
     this.mode = options.mode ?? 'run'
     this.registry = registry
     this.states = states
     this.#preflight = preflight
+    this.#refusal = refusal
+  }
+
+  /** The refusal of the preflight request, when it was this resource's (a tier 403): used once. */
+  refusedAtPreflight(resource: ResolvedResource): unknown {
+    return this.#refusal?.resource === resource.name ? this.#refusal.error : undefined
   }
 
   get loadId(): string {
@@ -206,6 +214,7 @@ export async function openRun(
     http.stats,
   )
   let preflight: { resource: string; response: JsonResponse } | undefined
+  let refusal: { resource: string; error: unknown } | undefined
   const request = async () => {
     // The first resource whose first page is one plain request (no placeholder to fill).
     const first = pipeline.resources.find((r) => !r.parent && !r.forEach)
@@ -216,8 +225,9 @@ export async function openRun(
         response: await fetchPageAt(http, walkTargetOf(first), undefined, options.signal),
       }
     } catch (error) {
-      // The API knows the key but not this endpoint for this account: the walk skips it.
+      // The API knows the key but not this endpoint for this account: the run skips it.
       if (skipReason(first, error) === undefined) throw error
+      refusal = { resource: first.name, error }
     }
   }
   let session: DestinationSession | undefined
@@ -260,7 +270,17 @@ export async function openRun(
         await tx.writeLoad(stats.load('running'))
       }),
     )
-    return new OpenRun(pipeline, options, session, http, stats, registry, states, preflight)
+    return new OpenRun(
+      pipeline,
+      options,
+      session,
+      http,
+      stats,
+      registry,
+      states,
+      preflight,
+      refusal,
+    )
   } catch (error) {
     const interrupted = options.signal?.aborted === true
     const failure = interrupted ? undefined : asThenaSyncError(error)

@@ -17,6 +17,7 @@ import { openRun, ResourceFailures, skipReason } from './run-lifecycle.js'
 import type { OpenRun, RunOptions } from './run-lifecycle.js'
 import { reconcile, SeenKeys } from './reconcile.js'
 import { withQuarantined } from './run-stats.js'
+import { TerminalError } from '../errors.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
 import { STATE_VERSION } from '../state/resource-state.js'
 
@@ -47,6 +48,7 @@ export async function runPipeline(
     for (const resource of run.resources()) {
       if (stopped()) break
       if (skips.parentSkipped(resource)) continue
+      if (skips.skipped(resource, run.refusedAtPreflight(resource))) continue
       seen?.scanned(resource.name)
       const plan = planOf(run, resource)
       const committer = new Committer(run.session, run.registry, pipeline.name, run.loadId)
@@ -122,12 +124,18 @@ class Skips {
   }
 
   throwIfAll(): void {
-    if (this.#walked > 0 && this.run.stats.skippedResources.size === this.#walked)
-      throw this.#refusal
+    if (this.#walked === 0 || this.run.stats.skippedResources.size < this.#walked) return
+    const said = [...this.run.stats.skippedResources.values()][0]!
+    throw new TerminalError(
+      'http_unauthorized',
+      `the API accepted the key but refused every resource of ${this.run.pipeline.name} (first: ${said.replace(/^skipped: /, '')}): check the plan or the scopes of the credentials`,
+      { cause: this.#refusal },
+    )
   }
 
   #note(resource: ResolvedResource, why: string): void {
     this.seen?.forget(resource.name)
+    this.run.registry.forgetPending(resource.name)
     this.run.stats.skipped(resource.name, why)
     this.run.options.onNotice?.({ resource: resource.name, message: why })
   }
