@@ -10,9 +10,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import { FixedWindowLimiter } from '../../../src/stand-in/fixed-window-limiter.js'
+import {
+  closeServer,
+  faultOptionsSchema,
+  rateLimitOptionsSchema,
+} from '../../../src/stand-in/stand-in-options.js'
 import { decide, hash32, Rng } from '../../../src/stand-in/prng.js'
-
-const rate = z.number().min(0).max(1)
 
 /** What the stand-in serves and how it misbehaves; every field has a default. */
 export const thalianStandInOptionsSchema = z.strictObject({
@@ -38,34 +41,9 @@ export const thalianStandInOptionsSchema = z.strictObject({
   /** The workspace the key belongs to (UUID). Default derived from the seed. */
   workspaceId: z.string().optional(),
   /** Requests per key and window; false for none. Default 1,000 per hour, no headers. */
-  rateLimit: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        limit: z.number().int().min(1).default(1000),
-        windowMs: z.number().int().min(100).default(3_600_000),
-        /** Send `X-RateLimit-Limit/Remaining/Reset`. Default false (none documented). */
-        headers: z.boolean().default(false),
-        /** Send `Retry-After` with a 429. Default false. */
-        retryAfter: z.boolean().default(false),
-      }),
-    ])
-    .default({ limit: 1000, windowMs: 3_600_000, headers: false, retryAfter: false }),
+  rateLimit: rateLimitOptionsSchema({ limit: 1000, windowMs: 3_600_000, headers: false }),
   /** Share of responses replaced by a fault, per kind. Default none. */
-  faults: z
-    .strictObject({
-      /** 500 or 503 with `{error}`. */
-      serverError: rate.default(0),
-      /** 200 with an HTML body. */
-      htmlOk: rate.default(0),
-      /** 200 with the JSON cut short. */
-      truncated: rate.default(0),
-      /** The connection destroyed before any answer. */
-      drop: rate.default(0),
-      /** Milliseconds added to every answer. */
-      latencyMs: z.number().int().min(0).default(0),
-    })
-    .default({ serverError: 0, htmlOk: 0, truncated: 0, drop: 0, latencyMs: 0 }),
+  faults: faultOptionsSchema,
 })
 
 export type ThalianStandInOptions = z.input<typeof thalianStandInOptionsSchema>
@@ -435,10 +413,6 @@ export async function startThalianStandIn(
           status: integrations[i]!.status === 'connected' ? 'error' : 'connected',
         }
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: () => closeServer(server),
   }
 }

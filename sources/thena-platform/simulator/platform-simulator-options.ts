@@ -1,5 +1,9 @@
 import { z } from 'zod'
 import { invalidOption } from '../../../src/stand-in/invalid-option.js'
+import {
+  faultOptionsSchema,
+  rateLimitOptionsSchema,
+} from '../../../src/stand-in/stand-in-options.js'
 
 /**
  * Route names, as `forbidden`, `bareLists` and `stats.byRoute` spell them. Unknown paths are
@@ -36,32 +40,7 @@ export type DeletedStyle = (typeof DELETED_STYLES)[number]
 export const DATE_RANGE_FIELDS = ['createdAt', 'updatedAt'] as const
 export type DateRangeField = (typeof DATE_RANGE_FIELDS)[number]
 
-const rate = z.number().min(0).max(1)
 const count = (max: number) => z.number().int().min(0).max(max)
-
-export const platformRateLimitSchema = z.strictObject({
-  /** Requests allowed per window and API key. Default 60 (the 60/min standard tier). */
-  limit: z.number().int().min(1).default(60),
-  /** Window length in ms; windows are aligned to the epoch. Default 60000. */
-  windowMs: z.number().int().min(100).default(60_000),
-  /** Send `X-RateLimit-Limit/Remaining/Reset` on every response. Default true (documented). */
-  headers: z.boolean().default(true),
-  /** Send `Retry-After` (seconds) with a 429. Default false (not documented). */
-  retryAfter: z.boolean().default(false),
-})
-
-export const platformFaultsSchema = z.strictObject({
-  /** Share of responses replaced by a 500 or 503 with a NestJS error body. Default 0. */
-  serverError: rate.default(0),
-  /** Share of responses replaced by a 200 whose body is an HTML page. Default 0. */
-  htmlOk: rate.default(0),
-  /** Share of 200 responses whose JSON is cut in half. Default 0. */
-  truncated: rate.default(0),
-  /** Share of requests whose connection is destroyed before any answer. Default 0. */
-  drop: rate.default(0),
-  /** Milliseconds added to every API answer. Default 0. */
-  latencyMs: z.number().int().min(0).default(0),
-})
 
 /** What the Platform simulator serves and how it behaves; every field has a default. */
 export const platformSimulatorOptionsSchema = z.strictObject({
@@ -118,11 +97,9 @@ export const platformSimulatorOptionsSchema = z.strictObject({
   /** Whether a new, edited or deleted comment bumps its ticket's `updatedAt`. Default true. */
   commentsTouchTicket: z.boolean().default(true),
   /** Fixed-window rate limit per API key, or `false` for none. Default 60 per minute. */
-  rateLimit: z
-    .union([platformRateLimitSchema, z.literal(false)])
-    .default(platformRateLimitSchema.parse({})),
+  rateLimit: rateLimitOptionsSchema({ limit: 60, windowMs: 60_000, headers: true }),
   /** Injected faults, decided per (seed, kind, request number). Default none. */
-  faults: platformFaultsSchema.default(platformFaultsSchema.parse({})),
+  faults: faultOptionsSchema,
 })
 
 /** Options accepted by `startPlatformSimulator()`; every field is optional. */

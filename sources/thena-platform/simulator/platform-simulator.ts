@@ -7,10 +7,11 @@
  * Test infrastructure: thena-sync itself never imports it.
  */
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FixedWindowLimiter } from '../../../src/stand-in/fixed-window-limiter.js'
+import { closeServer } from '../../../src/stand-in/stand-in-options.js'
 import type { JsonObject } from '../../../src/stand-in/json-path.js'
 import { decide } from '../../../src/stand-in/prng.js'
 import { PlatformDataset } from './platform-dataset.js'
@@ -201,13 +202,6 @@ export async function startPlatformSimulator(
     resetStats: () => handler.resetStats(),
     close: () => closeServer(server),
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
 }
 
 class PlatformHandler {

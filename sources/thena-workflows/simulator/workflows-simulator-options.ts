@@ -4,6 +4,10 @@
  */
 import { z } from 'zod'
 import { invalidOption } from '../../../src/stand-in/invalid-option.js'
+import {
+  faultOptionsSchema,
+  rateLimitOptionsSchema,
+} from '../../../src/stand-in/stand-in-options.js'
 
 /** Route names, as counted in `stats.byRoute` and listed in the `forbidden` option. */
 export const WORKFLOWS_ROUTES = [
@@ -25,32 +29,6 @@ export type WorkflowsEnvelope = (typeof WORKFLOWS_ENVELOPES)[number]
 /** `page` honours 0-based `page` and `limit`; `none` ignores them and returns every record. */
 export const WORKFLOWS_PAGING_MODES = ['page', 'none'] as const
 export type WorkflowsPagingMode = (typeof WORKFLOWS_PAGING_MODES)[number]
-
-const rate = z.number().min(0).max(1)
-
-export const workflowsRateLimitSchema = z.strictObject({
-  /** Requests allowed per window and key. Default 60 (the documented standard tier). */
-  limit: z.number().int().min(1).default(60),
-  /** Window length in ms, aligned to the epoch. Default 60000 (one minute). */
-  windowMs: z.number().int().min(100).default(60_000),
-  /** Send `X-RateLimit-Limit/Remaining/Reset` on every authenticated answer. Default true. */
-  headers: z.boolean().default(true),
-  /** Send `Retry-After` (seconds) with a 429; the docs do not mention it. Default false. */
-  retryAfter: z.boolean().default(false),
-})
-
-export const workflowsFaultsSchema = z.strictObject({
-  /** Share of answers replaced by a 500 or 503 with a NestJS body. Default 0. */
-  serverError: rate.default(0),
-  /** Share of answers replaced by a 200 with an HTML page (a proxy's maintenance page). Default 0. */
-  htmlOk: rate.default(0),
-  /** Share of 200 answers whose JSON is cut in half. Default 0. */
-  truncated: rate.default(0),
-  /** Share of requests whose connection is destroyed before any answer. Default 0. */
-  drop: rate.default(0),
-  /** Milliseconds added to every answer (not counted as a fault). Default 0. */
-  latencyMs: z.number().int().min(0).default(0),
-})
 
 /** What the simulator serves and how it misbehaves; every field has a default. */
 export const workflowsSimulatorOptionsSchema = z.strictObject({
@@ -89,11 +67,9 @@ export const workflowsSimulatorOptionsSchema = z.strictObject({
   /** Routes answering 403 as for a tier without access (tier gating is not documented). Default none. */
   forbidden: z.array(z.enum(WORKFLOWS_ROUTES)).default([]),
   /** Fixed-window rate limit per key, or `false` for none. Default 60 per minute, with headers. */
-  rateLimit: z
-    .union([z.literal(false), workflowsRateLimitSchema])
-    .default(workflowsRateLimitSchema.parse({})),
+  rateLimit: rateLimitOptionsSchema({ limit: 60, windowMs: 60_000, headers: true }),
   /** Share of answers replaced by a fault, per kind, decided by (seed, kind, request number). */
-  faults: workflowsFaultsSchema.default(workflowsFaultsSchema.parse({})),
+  faults: faultOptionsSchema,
 })
 
 /** Options accepted by `startWorkflowsSimulator()`; every field is optional. */

@@ -6,9 +6,10 @@
  * and faults are switches. Deterministic per seed. Test infrastructure: thena-sync never imports it.
  */
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FixedWindowLimiter } from '../../../src/stand-in/fixed-window-limiter.js'
+import { closeServer } from '../../../src/stand-in/stand-in-options.js'
 import { decide } from '../../../src/stand-in/prng.js'
 import { WorkflowsDataset } from './workflows-dataset.js'
 import type {
@@ -167,13 +168,6 @@ export async function startWorkflowsSimulator(
     resetStats: () => handler.resetStats(),
     close: () => closeServer(server),
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
 }
 
 class WorkflowsHandler {

@@ -1,8 +1,9 @@
 import { createServer } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ByteWriter } from '../../../src/stand-in/byte-writer.js'
+import { closeServer } from '../../../src/stand-in/stand-in-options.js'
 import { FixedWindowLimiter } from '../../../src/stand-in/fixed-window-limiter.js'
 import type { JsonObject } from '../../../src/stand-in/json-path.js'
 import { applyMutation } from './mutation.js'
@@ -153,13 +154,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetCounters: () => handler.resetCounters(),
     stop: () => closeServer(server),
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
 }
 
 class SimulatorHandler {
