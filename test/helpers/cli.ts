@@ -49,3 +49,23 @@ export const firstCommit = (child: ChildProcess): Promise<void> =>
     child.stderr!.on('data', onData)
     child.once('close', () => resolve())
   })
+
+/**
+ * Starts `thena-sync ...args` once per delay and kills it (SIGKILL) that many ms after its
+ * first commit: a run dying at different moments. Returns each run's result, in order.
+ */
+export async function killAfterFirstCommit(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  delays: readonly number[],
+): Promise<CliResult[]> {
+  const results: CliResult[] = []
+  for (const delay of delays) {
+    const { child, done } = startCli(args, options)
+    await firstCommit(child)
+    await new Promise((r) => setTimeout(r, delay))
+    child.kill('SIGKILL')
+    results.push(await done)
+  }
+  return results
+}

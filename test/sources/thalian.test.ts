@@ -16,7 +16,7 @@ import type {
   ThalianStandInOptions,
 } from '../../sources/thalian/stand-in/thalian-stand-in.js'
 import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
-import { firstCommit, runCli, startCli } from '../helpers/cli.js'
+import { killAfterFirstCommit, runCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/pipeline.js'
 import { rowsOf } from '../helpers/truth.js'
 
@@ -149,19 +149,13 @@ for (const kind of DESTINATION_KINDS) {
       const dir = tempDir()
       const url = await kind.freshUrl()
       const env = { ...envOf(s, url), THENA_API_TOKEN: 'unused' }
-      let output = ''
-      for (const delay of [0, 120, 300]) {
-        const { child, done } = startCli(
-          ['run', '--config', REPO_CONFIG, '--pipeline', 'thalian'],
-          { cwd: dir, env },
-        )
-        await firstCommit(child)
-        await new Promise((r) => setTimeout(r, delay))
-        child.kill('SIGKILL')
-        const res = await done
-        output += res.stdout + res.stderr
-        expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
-      }
+      const killed = await killAfterFirstCommit(
+        ['run', '--config', REPO_CONFIG, '--pipeline', 'thalian'],
+        { cwd: dir, env },
+        [0, 120, 300],
+      )
+      for (const res of killed) expect(res.code === 0 || res.signal === 'SIGKILL').toBe(true)
+      let output = killed.map((r) => r.stdout + r.stderr).join('')
       const last = await runCli(['run', '--config', REPO_CONFIG, '--pipeline', 'thalian'], {
         cwd: dir,
         env,

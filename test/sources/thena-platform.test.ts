@@ -24,7 +24,7 @@ import type {
   PlatformSimulator,
   PlatformSimulatorOptions,
 } from '../../sources/thena-platform/simulator/index.js'
-import { firstCommit, runCli, startCli } from '../helpers/cli.js'
+import { killAfterFirstCommit, runCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import {
@@ -432,20 +432,14 @@ for (const kind of DESTINATION_KINDS) {
       const dir = tempDir()
       const url = await kind.freshUrl()
       const env = envOf(s, url)
-      let output = ''
-      for (const delay of [0, 250, 700]) {
-        const { child, done } = startCli(
-          ['run', '--config', REPO_CONFIG, '--pipeline', 'platform'],
-          { cwd: dir, env },
-        )
-        await firstCommit(child)
-        await new Promise((r) => setTimeout(r, delay))
-        child.kill('SIGKILL')
-        const res = await done
-        output += res.stdout + res.stderr
-        // About 90 requests of 20 ms each: every one of these runs died mid-way.
-        expect(res.signal).toBe('SIGKILL')
-      }
+      const killed = await killAfterFirstCommit(
+        ['run', '--config', REPO_CONFIG, '--pipeline', 'platform'],
+        { cwd: dir, env },
+        [0, 250, 700],
+      )
+      // About 90 requests of 20 ms each: every one of these runs died mid-way.
+      expect(killed.map((r) => r.signal)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL'])
+      let output = killed.map((r) => r.stdout + r.stderr).join('')
       s.mutate({ op: 'newComments', count: 6 })
       const last = await cli('run', dir, env)
       output += last.stdout + last.stderr

@@ -25,7 +25,7 @@ import type {
   WorkflowsSimulator,
   WorkflowsSimulatorOptions,
 } from '../../sources/thena-workflows/simulator/index.js'
-import { firstCommit, runCli, startCli } from '../helpers/cli.js'
+import { killAfterFirstCommit, runCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS, dumpWarehouse } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
 import {
@@ -396,20 +396,14 @@ for (const kind of DESTINATION_KINDS) {
       const dir = tempDir()
       const url = await kind.freshUrl()
       const env = envOf(s, url)
-      let output = ''
-      for (const delay of [0, 250, 600]) {
-        const { child, done } = startCli(
-          ['run', '--config', REPO_CONFIG, '--pipeline', 'workflows'],
-          { cwd: dir, env },
-        )
-        await firstCommit(child)
-        await new Promise((r) => setTimeout(r, delay))
-        child.kill('SIGKILL')
-        const res = await done
-        output += res.stdout + res.stderr
-        // About 65 requests of 20 ms each: every one of these runs died mid-way.
-        expect(res.signal).toBe('SIGKILL')
-      }
+      const killed = await killAfterFirstCommit(
+        ['run', '--config', REPO_CONFIG, '--pipeline', 'workflows'],
+        { cwd: dir, env },
+        [0, 250, 600],
+      )
+      // About 65 requests of 20 ms each: every one of these runs died mid-way.
+      expect(killed.map((r) => r.signal)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL'])
+      let output = killed.map((r) => r.stdout + r.stderr).join('')
       s.mutate({ op: 'newExecutions', count: 4 })
       const last = await cli('run', dir, env)
       output += last.stdout + last.stderr
