@@ -40,7 +40,7 @@ export async function runPipeline(
   const stopped = () => options.signal?.aborted === true
   const seen = run.mode === 'reconcile' ? new SeenKeys() : undefined
   const lookups = lookupsOf(run, seen)
-  const parents = new ParentKeys(pipeline.resources, run.mode)
+  const parents = new ParentKeys(pipeline.resources, run.mode, run.stats.startedAt.getTime())
   const failures = new ResourceFailures()
   const skips = new Skips(run, seen)
   try {

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ParentKeys, parentProgressOf, withParentProgress } from '../../src/extract/parent-keys.js'
+import {
+  PARENT_MARK_LAG_MS,
+  ParentKeys,
+  parentProgressOf,
+  withParentProgress,
+} from '../../src/extract/parent-keys.js'
 import { defineResource } from '../../src/source/define-source.js'
 import type { ChildRefresh, ResourceDefinition } from '../../src/source/define-source.js'
 import { resolveResource } from '../../src/source/resolve-resource.js'
@@ -166,5 +171,37 @@ describe('the watermark', () => {
     expect(parentProgressOf(undefined)).toEqual({})
     const cleared = withParentProgress(stateWith({ through: at(1) }), {})
     expect(cleared.incremental).toEqual({})
+  })
+})
+
+describe('the marks stay behind the run', () => {
+  // The run began at minute 4: parents dated later may have been seen before their update.
+  const begun = Date.parse(at(4)) + PARENT_MARK_LAG_MS
+  const keys = () => {
+    const [p, c] = resolved(tickets('updatedAt'), comments())
+    const parents = new ParentKeys([p!, c!], 'run', begun)
+    parents.collect('tickets', [], [t('a', 5), t('b', 1), t('c', 3), t('z', 60 * 24 * 365)])
+    return { parents, child: c! }
+  }
+
+  it('a completed pass moves the watermark no further than the run start less the lag', () => {
+    const { parents, child } = keys()
+    const refs = parents.parentsFor(child, undefined)
+    expect(parents.progressAfter(child, undefined, refs, true)).toEqual({ through: at(4) })
+  })
+
+  it('a pass stopped past that point resumes from it, not from the last parent it read', () => {
+    const { parents, child } = keys()
+    const refs = parents.parentsFor(child, undefined)
+    expect(refs.map((r) => r.values[0])).toEqual(['b', 'c', 'a', 'z'])
+    expect(parents.progressAfter(child, undefined, refs.slice(0, 2), false)).toEqual({
+      after: { at: at(3), key: '["c"]' },
+    })
+    const stopped = parents.progressAfter(child, undefined, refs.slice(0, 3), false)
+    expect(stopped).toEqual({ after: { at: at(4), key: '' } })
+    expect(parents.parentsFor(child, stateWith(stopped)).map((r) => r.values[0])).toEqual([
+      'a',
+      'z',
+    ])
   })
 })

@@ -1,0 +1,218 @@
+/**
+ * The watermark a child resource keeps of its parents' update times (decisions #57), against
+ * an API whose records change while a run reads them: no sequence of runs, updates during a
+ * walk, kills and failed parent walks may leave a parent's children stale for good (only a
+ * reconcile would bring them back, and the docs say a run is enough). On every destination.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
+import { runPipeline } from '../../src/pipeline/run-pipeline.js'
+import type { RunOptions } from '../../src/pipeline/run-lifecycle.js'
+import { defineResource, defineSource } from '../../src/source/define-source.js'
+import { DESTINATION_KINDS } from '../helpers/destinations.js'
+import { rowsOf } from '../helpers/truth.js'
+
+interface Ticket {
+  id: string
+  updatedAt: string
+}
+interface Comment {
+  id: string
+  body: string
+}
+
+/**
+ * A Platform-like API: `/tickets?page&limit` (0-based, in a fixed order, no filter) and
+ * `/comments?ticketId=`. `onRequest` runs before each answer (a test changes data there);
+ * `answer` may replace it.
+ */
+class ChangingApi {
+  readonly tickets: Ticket[] = []
+  readonly comments = new Map<string, Comment[]>()
+  readonly asked: string[] = []
+  onRequest: (url: URL) => void = () => undefined
+  answer: (url: URL) => { status: number; body: string } | undefined = () => undefined
+  url = ''
+  readonly #server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://api')
+    this.asked.push(`${url.pathname}${url.search}`)
+    this.onRequest(url)
+    const replaced = this.answer(url)
+    res.setHeader('content-type', 'application/json')
+    if (replaced) {
+      res.statusCode = replaced.status
+      res.end(replaced.body)
+      return
+    }
+    const page = Number(url.searchParams.get('page'))
+    const limit = Number(url.searchParams.get('limit'))
+    const paged = (list: readonly unknown[]) =>
+      JSON.stringify({ data: list.slice(page * limit, (page + 1) * limit) })
+    if (url.pathname === '/tickets') res.end(paged(this.tickets))
+    else if (url.pathname === '/comments')
+      res.end(paged(this.comments.get(url.searchParams.get('ticketId')!) ?? []))
+    else {
+      res.statusCode = 404
+      res.end('{"message":"Cannot GET"}')
+    }
+  })
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    return this
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections()
+    return new Promise((resolve) => this.#server.close(() => resolve()))
+  }
+
+  /** `n` tickets with one comment each, updated `minutesAgo` (all equal unless told). */
+  seed(n: number, minutesAgo = 60): void {
+    for (let i = 0; i < n; i++) {
+      const id = `T${String(i).padStart(2, '0')}`
+      this.tickets.push({ id, updatedAt: ago(minutesAgo - i / 60) })
+      this.comments.set(id, [{ id: `${id}-c0`, body: 'first' }])
+    }
+  }
+
+  /** A comment added to a ticket: its `updatedAt` moves to now (as Thena's does). */
+  comment(ticketId: string, id: string): void {
+    this.comments.get(ticketId)!.push({ id, body: 'later' })
+    this.touch(ticketId)
+  }
+
+  touch(ticketId: string, at = new Date().toISOString()): void {
+    this.tickets.find((t) => t.id === ticketId)!.updatedAt = at
+  }
+
+  ticketPages(): number {
+    return this.asked.filter((a) => a.startsWith('/tickets')).length
+  }
+
+  commentRequests(): string[] {
+    return this.asked.filter((a) => a.startsWith('/comments'))
+  }
+}
+
+const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
+
+const source = defineSource({
+  name: 'changing',
+  client: {
+    baseUrl: 'http://127.0.0.1:1',
+    auth: { type: 'none' },
+    paginator: { type: 'page', firstPage: 0, limit: 2 },
+  },
+  resources: [
+    defineResource({
+      name: 'tickets',
+      path: '/tickets',
+      schema: z.looseObject({ id: z.string(), updatedAt: z.string() }),
+      recordsPath: 'data',
+      primaryKey: 'id',
+      incremental: 'page_digest',
+      updatedAtField: 'updatedAt',
+    }),
+    defineResource({
+      name: 'comments',
+      path: '/comments',
+      params: { ticketId: '{ticketId}' },
+      schema: z.looseObject({ id: z.string() }),
+      recordsPath: 'data',
+      primaryKey: 'id',
+      parent: { resource: 'tickets', fields: { ticketId: 'id' }, compositeKey: false },
+      incremental: 'full_refresh',
+    }),
+  ],
+})
+
+let api: ChangingApi | undefined
+afterEach(async () => {
+  await api?.close()
+  api = undefined
+})
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`a child's watermark into ${kind.name}`, () => {
+    const start = async (tickets: number): Promise<[ChangingApi, ResolvedPipeline]> => {
+      api = await new ChangingApi().start()
+      api.seed(tickets)
+      const pipeline = resolvePipeline(
+        {
+          pipelines: {
+            changing: {
+              source,
+              baseUrl: api.url,
+              destination: await kind.freshUrl(),
+              dataset: 'changing',
+              batchPages: 1,
+              http: { backoffMs: 1, maxRetries: 1 },
+            },
+          },
+        },
+        'changing',
+        {},
+      )
+      return [api, pipeline]
+    }
+    const run = async (pipeline: ResolvedPipeline, options: RunOptions = {}) => {
+      const result = await runPipeline(pipeline, options)
+      return result
+    }
+    const commentIds = async (pipeline: ResolvedPipeline) =>
+      (await rowsOf(pipeline, 'SELECT id FROM changing.comments ORDER BY id')).map((r) => r.id)
+
+    it('a comment added to a ticket already read, while the walk goes on to a ticket updated later, is read by the next run', async () => {
+      const [a, pipeline] = await start(6)
+      expect((await run(pipeline)).status).toBe('success')
+      // During the second run's walk: page 0 (T00, T01) was read when T00 gets a comment;
+      // T04, on a page not read yet, is updated after it.
+      a.onRequest = (url) => {
+        if (url.pathname === '/tickets' && url.searchParams.get('page') === '1') {
+          a.comment('T00', 'T00-c1')
+          a.touch('T04', new Date(Date.now() + 1000).toISOString())
+        }
+      }
+      expect((await run(pipeline)).status).toBe('success')
+      a.onRequest = () => undefined
+      // The walk saw T00 as it was: its comment is for the next run, which must read it.
+      expect((await run(pipeline)).status).toBe('success')
+      expect(await commentIds(pipeline)).toContain('T00-c1')
+    })
+
+    it('a pass killed part way, by a run whose walk missed an update, leaves that update for the next run', async () => {
+      const [a, pipeline] = await start(10)
+      expect((await run(pipeline)).status).toBe('success')
+      const stop = new AbortController()
+      a.onRequest = (url) => {
+        // T00 (page 0, read) gets a comment; T04-T09 (pages not read yet) change after it.
+        if (url.pathname === '/tickets' && url.searchParams.get('page') === '1') {
+          a.comment('T00', 'T00-c1')
+          for (let i = 4; i < 10; i++)
+            a.touch(`T0${i}`, new Date(Date.now() + i * 1000).toISOString())
+        }
+        // Stopped while the comments of the changed tickets are read: it resumes next time.
+        if (url.pathname === '/comments' && url.searchParams.get('ticketId') === 'T08') stop.abort()
+      }
+      expect((await run(pipeline, { signal: stop.signal })).status).toBe('interrupted')
+      a.onRequest = () => undefined
+      expect((await run(pipeline)).status).toBe('success')
+      expect(await commentIds(pipeline)).toContain('T00-c1')
+    })
+
+    it("a ticket dated in the future does not hold back every other ticket's comments", async () => {
+      const [a, pipeline] = await start(4)
+      a.touch('T03', '2099-01-01T00:00:00.000Z')
+      expect((await run(pipeline)).status).toBe('success')
+      a.comment('T01', 'T01-c1')
+      expect((await run(pipeline)).status).toBe('success')
+      expect(await commentIds(pipeline)).toContain('T01-c1')
+    })
+  })
+}
