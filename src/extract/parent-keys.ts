@@ -94,6 +94,8 @@ export class ParentKeys {
   readonly #mode: RunMode
   /** Children some of whose parents' pages came from a walk of part of the list. */
   readonly #partial = new Set<string>()
+  /** Parent resources whose walk this run read their list to its end. */
+  readonly #ended = new Set<string>()
   /** The latest a mark may stand (ms): the run's start less `PARENT_MARK_LAG_MS`. */
   readonly #bound: number
 
@@ -153,6 +155,21 @@ export class ParentKeys {
   }
 
   /**
+   * Notes that the walk of `resource` read its list to the end (every page of its plan): its
+   * children may move their marks. A walk that failed part way, or a resource left out of the
+   * run (`--resource`), saw only some parents, or none.
+   */
+  ended(resource: string): void {
+    this.#ended.add(resource)
+  }
+
+  /** Whether the parent of `child` was walked to its end this run. */
+  parentEnded(child: ResolvedResource): boolean {
+    const parent = child.resolvedParent
+    return parent !== undefined && this.#ended.has(parent.resource)
+  }
+
+  /**
    * The parents `child` is read for this run, in the order they are read: by version then key
    * when the child keeps a watermark (so that `after` names a prefix), else as the walk saw them.
    */
@@ -198,9 +215,10 @@ export class ParentKeys {
     complete: boolean,
   ): ParentProgress {
     const before = parentProgressOf(state)
-    // Parents outside the window were not looked at: neither mark may pass them, but the ones
-    // read are noted, so that the next window pass does not read them again.
-    if (this.#partial.has(child.name)) {
+    // Parents outside the window (or after a failed page, or all of them when the parent was
+    // not walked) were not looked at: neither mark may pass them, but the ones read are
+    // noted, so that the next window pass does not read them again.
+    if (this.#partial.has(child.name) || !this.parentEnded(child)) {
       const noted = { ...before.read }
       for (const r of read) if (r.version !== undefined) noted[r.key] = iso(r.version)
       return { ...before, ...(Object.keys(noted).length > 0 && { read: noted }) }

@@ -48,6 +48,7 @@ export async function runPipeline(
       if (stopped()) break
       if (skips.parentSkipped(resource)) continue
       seen?.scanned(resource.name)
+      if (parentLeftOut(run, resource)) seen?.forget(resource.name) // nothing to reconcile by
       const plan = planOf(run, resource)
       const committer = new Committer(run.session, run.registry, pipeline.name, run.loadId)
       const normalizer = new Normalizer(run.registry, resource, run.loadId, resource.contract)
@@ -70,6 +71,7 @@ export async function runPipeline(
           if (stopped() || page.batch.last) break
         }
         await committer.drain()
+        if (!stopped()) parents.ended(resource.name) // every page read: children may move marks
         if (walks.length === 0) await settleChildProgress(run, resource, progress)
         run.stats.finish(resource.name)
       } catch (error) {
@@ -131,6 +133,22 @@ class Skips {
     this.run.stats.skipped(resource.name, why)
     this.run.options.onNotice?.({ resource: resource.name, message: why })
   }
+}
+
+/**
+ * A child whose parent this run does not walk (`--resource comments` alone): it has no parent
+ * to be read for, so it reads nothing, moves no mark, and a reconcile leaves its rows as they
+ * are; one line says so.
+ */
+function parentLeftOut(run: OpenRun, resource: ResolvedResource): boolean {
+  const parent = resource.resolvedParent?.resource
+  if (parent === undefined || run.resources().some((r) => r.name === parent)) return false
+  const reconciled = run.mode === 'reconcile' ? ', and none of its rows is marked deleted' : ''
+  run.options.onNotice?.({
+    resource: resource.name,
+    message: `read once per ${parent} record, and ${parent} is not in this run (--resource): nothing read${reconciled}; add ${parent} to read it`,
+  })
+  return true
 }
 
 /** Records of a page at the default page size: a batch of `batchPages` pages holds about so many times as many. */

@@ -62,6 +62,7 @@ const keysFor = (
   // Page one was unchanged (nothing merged); page two held a changed ticket.
   parents.collect('tickets', [], [t('a', 5), t('b', 1)])
   parents.collect('tickets', [t('c', 3)], [t('c', 3)])
+  parents.ended('tickets')
   return { parents, child: c!, ids: () => parents.parentsFor(c!, state).map((r) => r.values[0]) }
 }
 
@@ -143,6 +144,7 @@ describe('the watermark', () => {
     const window = () => {
       const parents = new ParentKeys([p!, c!], 'run')
       parents.collect('tickets', [t('c', 3)], [t('c', 3), t('d', 4)], true)
+      parents.ended('tickets')
       return parents
     }
     const before = stateWith({ through: at(1) })
@@ -160,6 +162,7 @@ describe('the watermark', () => {
     // A pass over every parent skips them too, then folds them into its watermark.
     const whole = new ParentKeys([p!, c!], 'run')
     whole.collect('tickets', [], [t('b', 2), t('c', 3)])
+    whole.ended('tickets')
     const all = whole.parentsFor(c!, stateWith(noted))
     expect(all.map((r) => r.values[0])).toEqual(['b'])
     expect(whole.progressAfter(c!, stateWith(noted), all, true)).toEqual({ through: at(3) })
@@ -181,6 +184,7 @@ describe('the marks stay behind the run', () => {
     const [p, c] = resolved(tickets('updatedAt'), comments())
     const parents = new ParentKeys([p!, c!], 'run', begun)
     parents.collect('tickets', [], [t('a', 5), t('b', 1), t('c', 3), t('z', 60 * 24 * 365)])
+    parents.ended('tickets')
     return { parents, child: c! }
   }
 
@@ -203,5 +207,22 @@ describe('the marks stay behind the run', () => {
       'a',
       'z',
     ])
+  })
+})
+
+describe('a parent walk that did not end', () => {
+  it('moves neither mark (a failed page, or the parent left out of the run): it notes what it read', () => {
+    const [p, c] = resolved(tickets('updatedAt'), comments())
+    const parents = new ParentKeys([p!, c!], 'run')
+    parents.collect('tickets', [], [t('c', 3), t('d', 4)])
+    const before = stateWith({ through: at(1) })
+    const refs = parents.parentsFor(c!, before)
+    expect(parents.progressAfter(c!, before, refs, true)).toEqual({
+      through: at(1),
+      read: { '["c"]': at(3), '["d"]': at(4) },
+    })
+    const none = new ParentKeys([p!, c!], 'run')
+    const left = stateWith({ through: at(1), after: { at: at(7), key: '["x"]' } })
+    expect(none.progressAfter(c!, left, [], true)).toEqual(parentProgressOf(left))
   })
 })

@@ -14,7 +14,7 @@ import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import type { RunOptions } from '../../src/pipeline/run-lifecycle.js'
 import { defineResource, defineSource } from '../../src/source/define-source.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
-import { rowsOf } from '../helpers/truth.js'
+import { rowsOf, stateOf } from '../helpers/truth.js'
 
 interface Ticket {
   id: string
@@ -161,10 +161,8 @@ for (const kind of DESTINATION_KINDS) {
       )
       return [api, pipeline]
     }
-    const run = async (pipeline: ResolvedPipeline, options: RunOptions = {}) => {
-      const result = await runPipeline(pipeline, options)
-      return result
-    }
+    const run = (pipeline: ResolvedPipeline, options: RunOptions = {}) =>
+      runPipeline(pipeline, options)
     const commentIds = async (pipeline: ResolvedPipeline) =>
       (await rowsOf(pipeline, 'SELECT id FROM changing.comments ORDER BY id')).map((r) => r.id)
 
@@ -213,6 +211,75 @@ for (const kind of DESTINATION_KINDS) {
       a.comment('T01', 'T01-c1')
       expect((await run(pipeline)).status).toBe('success')
       expect(await commentIds(pipeline)).toContain('T01-c1')
+    })
+
+    it('a parent walk cut short by an unreadable page moves no watermark: the parents after it are read later', async () => {
+      const [a, pipeline] = await start(8)
+      expect((await run(pipeline)).status).toBe('success')
+      // Both changed well before this run (no lag involved): T05, on page 2, before T00.
+      a.comments.get('T05')!.push({ id: 'T05-c1', body: 'later' })
+      a.touch('T05', ago(30))
+      a.comments.get('T00')!.push({ id: 'T00-c1', body: 'later' })
+      a.touch('T00', ago(20))
+      a.answer = (url) =>
+        url.pathname === '/tickets' && url.searchParams.get('page') === '2'
+          ? { status: 200, body: '{"data": [' }
+          : undefined
+      const failed = await run(pipeline)
+      expect(failed.status).toBe('failed')
+      a.answer = () => undefined
+      expect((await run(pipeline)).status).toBe('success')
+      expect(await commentIds(pipeline)).toEqual(expect.arrayContaining(['T00-c1', 'T05-c1']))
+    })
+
+    it('a run of the child alone (--resource comments) reads nothing and keeps a pass left part way', async () => {
+      const [a, pipeline] = await start(10)
+      expect((await run(pipeline)).status).toBe('success')
+      // Ten tickets changed at the same time, well before the runs.
+      const same = ago(20)
+      for (let i = 0; i < 10; i++) {
+        a.comments.get(`T0${i}`)!.push({ id: `T0${i}-c1`, body: 'later' })
+        a.touch(`T0${i}`, same)
+      }
+      const stop = new AbortController()
+      a.onRequest = (url) => {
+        if (url.pathname === '/comments' && url.searchParams.get('ticketId') === 'T05') stop.abort()
+      }
+      expect((await run(pipeline, { signal: stop.signal })).status).toBe('interrupted')
+      a.onRequest = () => undefined
+      const before = (await stateOf(pipeline)).get('comments')?.incremental?.parents
+      expect(before).toMatchObject({ after: { at: same } })
+      const notices: string[] = []
+      const alone = await run(pipeline, {
+        resources: ['comments'],
+        onNotice: (n) => notices.push(`${n.resource}: ${n.message}`),
+      })
+      expect(alone.status).toBe('success')
+      expect(notices).toEqual([
+        'comments: read once per tickets record, and tickets is not in this run (--resource): nothing read; add tickets to read it',
+      ])
+      expect((await stateOf(pipeline)).get('comments')?.incremental?.parents).toEqual(before)
+      expect((await run(pipeline)).status).toBe('success')
+      expect(await commentIds(pipeline)).toEqual(
+        expect.arrayContaining([...Array(10).keys()].map((i) => `T0${i}-c1`)),
+      )
+    })
+
+    it('a reconcile of the child alone deletes none of its rows (its parents were not read)', async () => {
+      const [, pipeline] = await start(4)
+      expect((await run(pipeline)).status).toBe('success')
+      const result = await run(pipeline, {
+        mode: 'reconcile',
+        resources: ['comments'],
+        allowMassDelete: true,
+      })
+      expect(result.error?.message).toBeUndefined()
+      expect(
+        await rowsOf(
+          pipeline,
+          'SELECT count(*)::int AS n FROM changing.comments WHERE _thena_deleted_at IS NOT NULL',
+        ),
+      ).toEqual([{ n: 0 }])
     })
   })
 }
