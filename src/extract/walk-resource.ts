@@ -89,9 +89,9 @@ export function fetchPageAt(
       ...(post && { body: { ...target.body, ...page.body } }),
       ...(page.url !== undefined && { url: page.url }),
       ...(target.auth && { auth: target.auth }),
-      ...(target.notFoundIsEmpty && { allowNotFound: true }),
     },
     signal,
+    target.notFoundIsEmpty ? { allowNotFound: true } : {},
   )
 }
 

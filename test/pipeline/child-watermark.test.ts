@@ -281,5 +281,16 @@ for (const kind of DESTINATION_KINDS) {
         ),
       ).toEqual([{ n: 0 }])
     })
+
+    it("a parent deleted between its walk and its children's is an empty list, not a failed run", async () => {
+      const [a, pipeline] = await start(4)
+      a.answer = (url) =>
+        url.pathname === '/comments' && url.searchParams.get('ticketId') === 'T02'
+          ? { status: 404, body: '{"statusCode":404,"message":"Ticket not found"}' }
+          : undefined
+      const result = await run(pipeline)
+      expect(result.error?.message).toBeUndefined()
+      expect(await commentIds(pipeline)).toEqual(['T00-c0', 'T01-c0', 'T03-c0'])
+    })
   })
 }
