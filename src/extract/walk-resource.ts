@@ -114,7 +114,7 @@ export async function* walkResource(
     const { body, text, headers, status } =
       known ?? (await fetchPageAt(client, target, position, signal))
     if (status === 404 && target.notFoundIsEmpty)
-      return { records: [], position, next: undefined, text }
+      return { records: [], position, next: undefined, text, notFound: true }
     const found = recordsOf(target, body)
     const single = target.single && typeof found === 'object' && !Array.isArray(found)
     const records = single ? (found === null ? [] : [found]) : found

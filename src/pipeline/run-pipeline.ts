@@ -19,6 +19,7 @@ import { reconcile, SeenKeys } from './reconcile.js'
 import { withQuarantined } from './run-stats.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
 import { STATE_VERSION } from '../state/resource-state.js'
+import { TerminalError } from '../errors.js'
 
 export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'
@@ -266,6 +267,9 @@ async function* pages(
       : pages >= pipeline.batchPages
   // Parents whose walks ended: their children are in the batches cut so far.
   const read: ParentRef[] = []
+  // Walks answered 404 (a parent deleted since its walk), and whether any one was not.
+  let missing = 0
+  let found = false
   const single = !resource.resolvedParent && !resource.forEach
   for (const [i, { target, stamp, parent }] of walks.entries()) {
     const prefetched = i === 0 && single ? run.prefetched(resource, plan) : new Map()
@@ -293,11 +297,16 @@ async function* pages(
       walked.pages++
       const walkEnds = page.next === undefined || seen.stop
       if (walkEnds && parent) read.push(parent)
+      if (page.notFound) missing++
+      else found = true
       const last = (page.next === undefined && i === walks.length - 1) || seen.stop
       if (!last && !full()) {
         yield { records: kept, all, page }
         continue
       }
+      // Before anything is committed: 404s for every parent are a path the API does not have
+      // (a typo, an inferred path that is wrong), not parents deleted since their walk.
+      if (!found && missing >= 2) throw everyWalkNotFound(resource, missing, target.path)
       yield {
         records: kept,
         all,
@@ -392,6 +401,15 @@ async function settleChildProgress(
     ),
   )
   run.states.set(resource.name, state)
+}
+
+/** Every walk of a child so far answered 404: its path is wrong, the run stops. */
+function everyWalkNotFound(resource: ResolvedResource, walks: number, path: string) {
+  const parent = resource.resolvedParent?.resource ?? 'parent'
+  return new TerminalError(
+    'unexpected_response',
+    `${resource.name}: GET ${path} answered 404 for every one of the ${walks} ${parent} records read so far: the path is likely not the API's (check \`resources.${resource.name}.path\`); nothing of ${resource.name} was committed`,
+  )
 }
 
 /** What a commit of these batches adds to the counters. */

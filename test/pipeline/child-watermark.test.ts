@@ -292,5 +292,35 @@ for (const kind of DESTINATION_KINDS) {
       expect(result.error?.message).toBeUndefined()
       expect(await commentIds(pipeline)).toEqual(['T00-c0', 'T01-c0', 'T03-c0'])
     })
+
+    it('a child path every parent answers 404 to is an error, not an empty table, and moves no mark', async () => {
+      const [, right] = await start(6)
+      const wrong = resolvePipeline(
+        {
+          pipelines: {
+            changing: {
+              source,
+              baseUrl: right.client.baseUrl,
+              destination: right.destination.description,
+              dataset: 'changing',
+              batchPages: 1,
+              http: { backoffMs: 1, maxRetries: 1 },
+              // A typo, or a path the API does not have.
+              resources: { comments: { path: '/coments' } },
+            },
+          },
+        },
+        'changing',
+        {},
+      )
+      const result = await run(wrong)
+      expect(result.status).toBe('failed')
+      expect(result.error?.message).toMatch(
+        /^comments: GET \/coments answered 404 for every one of the \d+ tickets records read so far/,
+      )
+      expect((await stateOf(right)).get('comments')?.incremental?.parents).toBeUndefined()
+      expect((await run(right)).status).toBe('success')
+      expect(await commentIds(right)).toHaveLength(6)
+    })
   })
 }
