@@ -299,9 +299,11 @@ async function* pages(
       if (walkEnds && parent) read.push(parent)
       if (page.notFound) missing++
       else found = true
-      const last = (page.next === undefined && i === walks.length - 1) || seen.stop
+      // A walk that stops early (a backfill past its range) ends itself, not the next ones.
+      const last = walkEnds && i === walks.length - 1
       if (!last && !full()) {
         yield { records: kept, all, page }
+        if (walkEnds) break
         continue
       }
       // Before anything is committed: 404s for every parent are a path the API does not have
@@ -317,6 +319,7 @@ async function* pages(
       records = 0
       unchanged = 0
       if (last) return
+      if (walkEnds) break
     }
   }
 }
@@ -443,10 +446,12 @@ function planned(resource: ResolvedResource): PlannedResource {
 
 /** How the resource is walked this run: `backfill` reads a created-at range of any resource. */
 function planOf(run: OpenRun, resource: ResolvedResource): ResourcePlan {
+  // A backfill's range selects parents: each one's children are read whole.
+  const ranged = run.options.range && !(run.mode === 'backfill' && resource.resolvedParent)
   const context = {
     mode: run.mode,
     state: run.states.get(resource.name),
-    ...(run.options.range && { range: run.options.range }),
+    ...(ranged && { range: run.options.range }),
     now: Date.now(),
   }
   const strategy = run.mode === 'backfill' ? BACKFILL : resource.strategy
