@@ -235,5 +235,36 @@ for (const kind of DESTINATION_KINDS) {
       expect((await run(right)).status).toBe('success')
       expect(await commentIds(right)).toHaveLength(6)
     })
+
+    // Open (see the review report): a page-number walk can miss a record when one before it
+    // leaves the list during the walk (a hard delete, or a soft delete where deleted tickets
+    // are hidden). The tickets' own rows catch up next run (their page's digest changed), but
+    // the comments' watermark may already stand past the missed ticket's update time, so its
+    // new comments wait for a reconcile. Telling needs the update time each parent had when
+    // its children were last read (the warehouse row's, before the merge), not one mark.
+    it.fails(
+      'a ticket the walk missed (one before it deleted meanwhile) has its comments read later',
+      async () => {
+        const [a, pipeline] = await start(6)
+        expect((await run(pipeline)).status).toBe('success')
+        a.comments.get('T02')!.push({ id: 'T02-c1', body: 'later' })
+        a.touch('T02', ago(30))
+        a.comments.get('T01')!.push({ id: 'T01-c1', body: 'later' })
+        a.touch('T01', ago(20))
+        // Page 0 (T00, T01) was read; T00 goes: page 1 is now T03, T04, and T02 is not seen.
+        a.onRequest = (url) => {
+          if (
+            url.pathname === '/tickets' &&
+            url.searchParams.get('page') === '1' &&
+            a.tickets[0]!.id === 'T00'
+          )
+            a.tickets.splice(0, 1)
+        }
+        expect((await run(pipeline)).status).toBe('success')
+        a.onRequest = () => undefined
+        expect((await run(pipeline)).status).toBe('success')
+        expect(await commentIds(pipeline)).toContain('T02-c1')
+      },
+    )
   })
 }
