@@ -137,9 +137,9 @@ class Skips {
 }
 
 /**
- * A child whose parent this run does not walk (`--resource comments` alone): it has no parent
- * to be read for, so it reads nothing, moves no mark, and a reconcile leaves its rows as they
- * are; one line says so.
+ * A child whose parent this run does not walk (`--resource comments` alone, or the parent
+ * disabled): it has no parent to be read for, so it reads nothing, moves no mark, and a
+ * reconcile leaves its rows as they are; one line says so.
  */
 function parentLeftOut(run: OpenRun, resource: ResolvedResource): boolean {
   const parent = resource.resolvedParent?.resource
@@ -147,7 +147,7 @@ function parentLeftOut(run: OpenRun, resource: ResolvedResource): boolean {
   const reconciled = run.mode === 'reconcile' ? ', and none of its rows is marked deleted' : ''
   run.options.onNotice?.({
     resource: resource.name,
-    message: `read once per ${parent} record, and ${parent} is not in this run (--resource): nothing read${reconciled}; add ${parent} to read it`,
+    message: `read once per ${parent} record, and ${parent} is not read by this run (left out by --resource, or disabled): nothing read${reconciled}`,
   })
   return true
 }

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
+import type { PipelineConfig } from '../../src/config/define-config.js'
 import type { ResolvedPipeline } from '../../src/config/resolve-pipeline.js'
 import { runPipeline } from '../../src/pipeline/run-pipeline.js'
 import type { RunOptions } from '../../src/pipeline/run-lifecycle.js'
@@ -45,6 +46,8 @@ const source = defineSource({
   ],
 })
 
+type Pipelines = (resources?: PipelineConfig['resources']) => ResolvedPipeline
+
 let api: ChangingApi | undefined
 afterEach(async () => {
   await api?.close()
@@ -53,26 +56,30 @@ afterEach(async () => {
 
 for (const kind of DESTINATION_KINDS) {
   describe(`a child's watermark into ${kind.name}`, () => {
-    const start = async (tickets: number): Promise<[ChangingApi, ResolvedPipeline]> => {
+    /** The API with `tickets` tickets, and pipelines reading it into one new warehouse. */
+    const start = async (tickets: number): Promise<[ChangingApi, ResolvedPipeline, Pipelines]> => {
       api = await new ChangingApi().start()
       api.seed(tickets)
-      const pipeline = resolvePipeline(
-        {
-          pipelines: {
-            changing: {
-              source,
-              baseUrl: api.url,
-              destination: await kind.freshUrl(),
-              dataset: 'changing',
-              batchPages: 1,
-              http: { backoffMs: 1, maxRetries: 1 },
+      const destination = await kind.freshUrl()
+      const on = (resources?: PipelineConfig['resources']) =>
+        resolvePipeline(
+          {
+            pipelines: {
+              changing: {
+                source,
+                baseUrl: api!.url,
+                destination,
+                dataset: 'changing',
+                batchPages: 1,
+                http: { backoffMs: 1, maxRetries: 1 },
+                ...(resources && { resources }),
+              },
             },
           },
-        },
-        'changing',
-        {},
-      )
-      return [api, pipeline]
+          'changing',
+          {},
+        )
+      return [api, on(), on]
     }
     const run = (pipeline: ResolvedPipeline, options: RunOptions = {}) =>
       runPipeline(pipeline, options)
@@ -169,7 +176,7 @@ for (const kind of DESTINATION_KINDS) {
       })
       expect(alone.status).toBe('success')
       expect(notices).toEqual([
-        'comments: read once per tickets record, and tickets is not in this run (--resource): nothing read; add tickets to read it',
+        'comments: read once per tickets record, and tickets is not read by this run (left out by --resource, or disabled): nothing read',
       ])
       expect((await stateOf(pipeline)).get('comments')?.incremental?.parents).toEqual(before)
       expect((await run(pipeline)).status).toBe('success')
@@ -207,25 +214,9 @@ for (const kind of DESTINATION_KINDS) {
     })
 
     it('a child path every parent answers 404 to is an error, not an empty table, and moves no mark', async () => {
-      const [, right] = await start(6)
-      const wrong = resolvePipeline(
-        {
-          pipelines: {
-            changing: {
-              source,
-              baseUrl: right.client.baseUrl,
-              destination: right.destination.description,
-              dataset: 'changing',
-              batchPages: 1,
-              http: { backoffMs: 1, maxRetries: 1 },
-              // A typo, or a path the API does not have.
-              resources: { comments: { path: '/coments' } },
-            },
-          },
-        },
-        'changing',
-        {},
-      )
+      const [, right, on] = await start(6)
+      // A typo, or a path the API does not have.
+      const wrong = on({ comments: { path: '/coments' } })
       const result = await run(wrong)
       expect(result.status).toBe('failed')
       expect(result.error?.message).toMatch(
