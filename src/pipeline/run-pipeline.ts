@@ -36,6 +36,8 @@ export async function runPipeline(
   pipeline: ResolvedPipeline,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  // What paginators learn of the server holds for one run: it may serve otherwise by the next.
+  pipeline.paginators?.shared.clear()
   const run = await openRun(pipeline, options) // lock → preflight → 'running' row
   if (!('session' in run)) return run.result // nothing began; a refused token wrote nothing
   const stopped = () => options.signal?.aborted === true

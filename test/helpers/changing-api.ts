@@ -21,6 +21,8 @@ export class ChangingApi {
   readonly tickets: Ticket[] = []
   readonly comments = new Map<string, Comment[]>()
   readonly asked: string[] = []
+  /** Largest page the API serves, whatever `limit` asks (a server's own maximum). */
+  maxLimit = Infinity
   onRequest: (url: URL) => void = () => undefined
   answer: (url: URL) => { status: number; body: string } | undefined = () => undefined
   url = ''
@@ -36,7 +38,7 @@ export class ChangingApi {
       return
     }
     const page = Number(url.searchParams.get('page'))
-    const limit = Number(url.searchParams.get('limit'))
+    const limit = Math.min(Number(url.searchParams.get('limit')), this.maxLimit)
     const paged = (list: readonly unknown[]) =>
       JSON.stringify({ data: list.slice(page * limit, (page + 1) * limit) })
     if (url.pathname === '/tickets') res.end(paged(this.tickets))

@@ -157,6 +157,16 @@ describe('page numbers', () => {
       expect(users.next(undefined, page({}, 50))).toEqual({ page: 1, size: 50 })
     })
 
+    it('what they share is forgotten when it is cleared (as each run begins)', () => {
+      const context = { shared: new Map<string, unknown>() }
+      const decl = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true }
+      const tickets = createPaginator(decl, 'p', context)
+      expect(tickets.next(undefined, page({}, 100))).toEqual({ page: 1 })
+      expect(tickets.next(undefined, page({}, 50))).toBeUndefined()
+      context.shared.clear()
+      expect(tickets.next(undefined, page({}, 50))).toEqual({ page: 1, size: 50 })
+    })
+
     it('a probe that finds the end raises what the server is known to serve', () => {
       const p = fresh()
       expect(p.next(undefined, page({}, 5))).toEqual({ page: 1, size: 5 })
