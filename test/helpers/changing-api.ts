@@ -13,8 +13,8 @@ export interface Comment {
 }
 
 /**
- * A Platform-like API: `/tickets?page&limit` (0-based, in a fixed order, no filter) and
- * `/comments?ticketId=`. `onRequest` runs before each answer (a test changes data there);
+ * A Platform-like API: `/tickets?page&limit` (0-based, in a fixed order, no filter),
+ * `/comments?ticketId=`, and `/accounts` (one account). `onRequest` runs before each answer (a test changes data there);
  * `answer` may replace it.
  */
 export class ChangingApi {
@@ -42,6 +42,7 @@ export class ChangingApi {
     const paged = (list: readonly unknown[]) =>
       JSON.stringify({ data: list.slice(page * limit, (page + 1) * limit) })
     if (url.pathname === '/tickets') res.end(paged(this.tickets))
+    else if (url.pathname === '/accounts') res.end(paged([{ id: 'A1' }]))
     else if (url.pathname === '/comments')
       res.end(paged(this.comments.get(url.searchParams.get('ticketId')!) ?? []))
     else {
