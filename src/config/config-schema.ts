@@ -73,8 +73,16 @@ const resourceSchema = strict({
   path: z
     .string()
     .regex(/^\//, 'expected a path under the base URL such as `/v1/tickets`')
+    // The query string is built from `params` and the paginator's: one in the path would
+    // be sent before it (`/x?a=1?limit=100`).
+    .regex(/^[^?#]*$/, 'expected a path without `?` or `#`; put query parameters in `params`')
     .optional(),
-  recordsPath: z.union([z.string(), z.array(z.string())]).optional(),
+  recordsPath: z
+    .union([z.string(), z.array(z.string())], {
+      error: (issue) =>
+        `expected a path such as 'data' or 'data.results' (or a list of keys), got ${describe(issue.input)}`,
+    })
+    .optional(),
   params: z.record(z.string(), setting).optional(),
   order: z.enum(LIST_ORDERS).optional(),
   refresh: z.enum(CHILD_REFRESH).optional(),

@@ -4,6 +4,7 @@ import { resolveAuth } from '../source/auth.js'
 import type { ResolvedAuth } from '../source/auth.js'
 import type { HttpClientOptions } from '../http/http-client.js'
 import { isEnabled, resolveResource } from '../source/resolve-resource.js'
+import type { PaginatorContext } from '../source/paginators/paginator.js'
 import type { ResolvedResource } from '../source/resolve-resource.js'
 import type { Destination } from '../load/destination.js'
 import { destinationFromUrl, registerSecretsIn } from '../load/destination-registry.js'
@@ -67,6 +68,8 @@ export interface ResolvedPipeline {
   readonly batchPages: number
   readonly schedule: ResolvedSchedule
   readonly reconcile: { readonly maxDeleteShare: number }
+  /** What the pipeline's paginators learn of the server during a run (cleared as each begins). */
+  readonly paginators?: PaginatorContext
 }
 
 const DEFAULT_MAX_DELETE_SHARE = 0.5
@@ -187,6 +190,7 @@ export function resolvePipeline(
     batchPages: p.batchPages ?? DEFAULT_BATCH_PAGES,
     schedule: resolveSchedule(p, at, env),
     reconcile: { maxDeleteShare: p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE },
+    paginators,
   }
 }
 

@@ -59,6 +59,16 @@ export function withParentProgress(state: ResourceState, progress: ParentProgres
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+/**
+ * How far before the run's start a mark may stand at most. A parent updated while the run
+ * walked its list (after its page was read) is seen at its old time, and its new one may be
+ * older than that of a parent read later in the walk: a mark at the newest time seen would
+ * pass it for good. A mark never passes the run's start, less this margin for the API's
+ * clock against this machine's and for writes that become visible late; so does it for a
+ * parent dated in the future. Parents updated within it are read again by the next run.
+ */
+export const PARENT_MARK_LAG_MS = 5 * 60_000
+
 const versionOf = (record: unknown, field: string | undefined): number | undefined => {
   if (field === undefined) return undefined
   const value = valueAt(record, [field])
@@ -84,9 +94,15 @@ export class ParentKeys {
   readonly #mode: RunMode
   /** Children some of whose parents' pages came from a walk of part of the list. */
   readonly #partial = new Set<string>()
+  /** Parent resources whose walk this run read their list to its end. */
+  readonly #ended = new Set<string>()
+  /** The latest a mark may stand (ms): the run's start less `PARENT_MARK_LAG_MS`. */
+  readonly #bound: number
 
-  constructor(resources: readonly ResolvedResource[], mode: RunMode) {
+  /** `startedAt`: when the run began (ms), before any parent was read. Default now. */
+  constructor(resources: readonly ResolvedResource[], mode: RunMode, startedAt = Date.now()) {
     this.#mode = mode
+    this.#bound = startedAt - PARENT_MARK_LAG_MS
     for (const r of resources) {
       if (!r.resolvedParent) continue
       const list = this.#children.get(r.resolvedParent.resource) ?? []
@@ -139,6 +155,21 @@ export class ParentKeys {
   }
 
   /**
+   * Notes that the walk of `resource` read its list to the end (every page of its plan): its
+   * children may move their marks. A walk that failed part way, or a resource left out of the
+   * run (`--resource`), saw only some parents, or none.
+   */
+  ended(resource: string): void {
+    this.#ended.add(resource)
+  }
+
+  /** Whether the parent of `child` was walked to its end this run. */
+  parentEnded(child: ResolvedResource): boolean {
+    const parent = child.resolvedParent
+    return parent !== undefined && this.#ended.has(parent.resource)
+  }
+
+  /**
    * The parents `child` is read for this run, in the order they are read: by version then key
    * when the child keeps a watermark (so that `after` names a prefix), else as the walk saw them.
    */
@@ -184,9 +215,10 @@ export class ParentKeys {
     complete: boolean,
   ): ParentProgress {
     const before = parentProgressOf(state)
-    // Parents outside the window were not looked at: neither mark may pass them, but the ones
-    // read are noted, so that the next window pass does not read them again.
-    if (this.#partial.has(child.name)) {
+    // Parents outside the window (or after a failed page, or all of them when the parent was
+    // not walked) were not looked at: neither mark may pass them, but the ones read are
+    // noted, so that the next window pass does not read them again.
+    if (this.#partial.has(child.name) || !this.parentEnded(child)) {
       const noted = { ...before.read }
       for (const r of read) if (r.version !== undefined) noted[r.key] = iso(r.version)
       return { ...before, ...(Object.keys(noted).length > 0 && { read: noted }) }
@@ -195,9 +227,9 @@ export class ParentKeys {
     if (this.#mode === 'reconcile' && !complete) return before
     const versions = read.flatMap((r) => (r.version === undefined ? [] : [r.version]))
     if (this.#mode === 'reconcile') {
-      // Every parent was read: the watermark is the newest of them.
+      // Every parent was read: the watermark is the newest of them (within the bound).
       const all = versions.length > 0 ? Math.max(...versions) : undefined
-      return all === undefined ? before : { through: iso(all) }
+      return all === undefined ? before : { through: iso(Math.min(all, this.#bound)) }
     }
     const last = [...read].reverse().find((r) => r.version !== undefined)
     if (complete) {
@@ -208,12 +240,18 @@ export class ParentKeys {
         ...versions,
         ...Object.values(before.read ?? {}).map((v) => Date.parse(v)),
       )
-      return Number.isFinite(through) ? { through: iso(through) } : {}
+      return Number.isFinite(through) ? { through: iso(Math.min(through, this.#bound)) } : {}
     }
     if (!last) return before
+    // Past the bound, what the pass read is read again: the parents the walk saw before
+    // their last update are among them.
+    const after =
+      last.version! > this.#bound
+        ? { at: iso(this.#bound), key: '' }
+        : { at: iso(last.version!), key: last.key }
     return {
       ...(before.through !== undefined && { through: before.through }),
-      after: { at: iso(last.version!), key: last.key },
+      after,
       ...(before.read && { read: before.read }),
     }
   }

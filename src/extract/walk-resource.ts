@@ -89,9 +89,9 @@ export function fetchPageAt(
       ...(post && { body: { ...target.body, ...page.body } }),
       ...(page.url !== undefined && { url: page.url }),
       ...(target.auth && { auth: target.auth }),
-      ...(target.notFoundIsEmpty && { allowNotFound: true }),
     },
     signal,
+    target.notFoundIsEmpty ? { allowNotFound: true } : {},
   )
 }
 
@@ -114,7 +114,7 @@ export async function* walkResource(
     const { body, text, headers, status } =
       known ?? (await fetchPageAt(client, target, position, signal))
     if (status === 404 && target.notFoundIsEmpty)
-      return { records: [], position, next: undefined, text }
+      return { records: [], position, next: undefined, text, notFound: true }
     const found = recordsOf(target, body)
     const single = target.single && typeof found === 'object' && !Array.isArray(found)
     const records = single ? (found === null ? [] : [found]) : found

@@ -20,6 +20,7 @@ import { withQuarantined } from './run-stats.js'
 import { TerminalError } from '../errors.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
 import { STATE_VERSION } from '../state/resource-state.js'
+import { TerminalError } from '../errors.js'
 
 export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'
@@ -36,12 +37,14 @@ export async function runPipeline(
   pipeline: ResolvedPipeline,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  // What paginators learn of the server holds for one run: it may serve otherwise by the next.
+  pipeline.paginators?.shared.clear()
   const run = await openRun(pipeline, options) // lock → preflight → 'running' row
   if (!('session' in run)) return run.result // nothing began; a refused token wrote nothing
   const stopped = () => options.signal?.aborted === true
   const seen = run.mode === 'reconcile' ? new SeenKeys() : undefined
   const lookups = lookupsOf(run, seen)
-  const parents = new ParentKeys(pipeline.resources, run.mode)
+  const parents = new ParentKeys(pipeline.resources, run.mode, run.stats.startedAt.getTime())
   const failures = new ResourceFailures()
   const skips = new Skips(run, seen)
   try {
@@ -50,6 +53,7 @@ export async function runPipeline(
       if (skips.parentSkipped(resource)) continue
       if (skips.skipped(resource, run.refusedAtPreflight(resource))) continue
       seen?.scanned(resource.name)
+      if (parentLeftOut(run, resource)) seen?.forget(resource.name) // nothing to reconcile by
       const plan = planOf(run, resource)
       const committer = new Committer(run.session, run.registry, pipeline.name, run.loadId)
       const normalizer = new Normalizer(run.registry, resource, run.loadId, resource.contract)
@@ -72,6 +76,7 @@ export async function runPipeline(
           if (stopped() || page.batch.last) break
         }
         await committer.drain()
+        if (!stopped()) parents.ended(resource.name) // every page read: children may move marks
         if (walks.length === 0) await settleChildProgress(run, resource, progress)
         run.stats.finish(resource.name)
       } catch (error) {
@@ -139,6 +144,22 @@ class Skips {
     this.run.stats.skipped(resource.name, why)
     this.run.options.onNotice?.({ resource: resource.name, message: why })
   }
+}
+
+/**
+ * A child whose parent this run does not walk (`--resource comments` alone, or the parent
+ * disabled): it has no parent to be read for, so it reads nothing, moves no mark, and a
+ * reconcile leaves its rows as they are; one line says so.
+ */
+function parentLeftOut(run: OpenRun, resource: ResolvedResource): boolean {
+  const parent = resource.resolvedParent?.resource
+  if (parent === undefined || run.resources().some((r) => r.name === parent)) return false
+  const reconciled = run.mode === 'reconcile' ? ', and none of its rows is marked deleted' : ''
+  run.options.onNotice?.({
+    resource: resource.name,
+    message: `read once per ${parent} record, and ${parent} is not read by this run (left out by --resource, or disabled): nothing read${reconciled}`,
+  })
+  return true
 }
 
 /** Records of a page at the default page size: a batch of `batchPages` pages holds about so many times as many. */
@@ -256,6 +277,9 @@ async function* pages(
       : pages >= pipeline.batchPages
   // Parents whose walks ended: their children are in the batches cut so far.
   const read: ParentRef[] = []
+  // Walks answered 404 (a parent deleted since its walk), and whether any one was not.
+  let missing = 0
+  let found = false
   const single = !resource.resolvedParent && !resource.forEach
   for (const [i, { target, stamp, parent }] of walks.entries()) {
     const prefetched = i === 0 && single ? run.prefetched(resource, plan) : new Map()
@@ -283,11 +307,18 @@ async function* pages(
       walked.pages++
       const walkEnds = page.next === undefined || seen.stop
       if (walkEnds && parent) read.push(parent)
-      const last = (page.next === undefined && i === walks.length - 1) || seen.stop
+      if (page.notFound) missing++
+      else found = true
+      // A walk that stops early (a backfill past its range) ends itself, not the next ones.
+      const last = walkEnds && i === walks.length - 1
       if (!last && !full()) {
         yield { records: kept, all, page }
+        if (walkEnds) break
         continue
       }
+      // Before anything is committed: 404s for every parent are a path the API does not have
+      // (a typo, an inferred path that is wrong), not parents deleted since their walk.
+      if (!found && missing >= 2) throw everyWalkNotFound(resource, missing, target.path)
       yield {
         records: kept,
         all,
@@ -298,6 +329,7 @@ async function* pages(
       records = 0
       unchanged = 0
       if (last) return
+      if (walkEnds) break
     }
   }
 }
@@ -384,6 +416,15 @@ async function settleChildProgress(
   run.states.set(resource.name, state)
 }
 
+/** Every walk of a child so far answered 404: its path is wrong, the run stops. */
+function everyWalkNotFound(resource: ResolvedResource, walks: number, path: string) {
+  const parent = resource.resolvedParent?.resource ?? 'parent'
+  return new TerminalError(
+    'unexpected_response',
+    `${resource.name}: GET ${path} answered 404 for every one of the ${walks} ${parent} records read so far: the path is likely not the API's (check \`resources.${resource.name}.path\`); nothing of ${resource.name} was committed`,
+  )
+}
+
 /** What a commit of these batches adds to the counters. */
 function countsOf(
   resource: string,
@@ -415,10 +456,12 @@ function planned(resource: ResolvedResource): PlannedResource {
 
 /** How the resource is walked this run: `backfill` reads a created-at range of any resource. */
 function planOf(run: OpenRun, resource: ResolvedResource): ResourcePlan {
+  // A backfill's range selects parents: each one's children are read whole.
+  const ranged = run.options.range && !(run.mode === 'backfill' && resource.resolvedParent)
   const context = {
     mode: run.mode,
     state: run.states.get(resource.name),
-    ...(run.options.range && { range: run.options.range }),
+    ...(ranged && { range: run.options.range }),
     now: Date.now(),
   }
   const strategy = run.mode === 'backfill' ? BACKFILL : resource.strategy

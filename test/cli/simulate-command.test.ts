@@ -7,6 +7,31 @@ import { request } from 'undici'
 import { getJson } from '../helpers/http.js'
 import { BIN, spawnSimulator } from '../helpers/spawn-simulator.js'
 
+/** The first of `n` consecutive ports that were all free a moment ago. */
+async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const servers: ReturnType<typeof createServer>[] = []
+    const listen = (port: number) =>
+      new Promise<number>((resolve, reject) => {
+        const server = createServer()
+        servers.push(server)
+        server.once('error', reject)
+        server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+      })
+    try {
+      const first = await listen(0)
+      for (let i = 1; i < n; i++) await listen(first + i)
+      return first
+    } catch {
+      // One of the next ports is taken: try another first port.
+    } finally {
+      await Promise.all(
+        servers.map((server) => new Promise((resolve) => server.close(() => resolve(undefined)))),
+      )
+    }
+  }
+}
+
 describe('thena-sync simulate', () => {
   it('prints the base URLs and the credentials of the three APIs, and serves them until SIGTERM', async () => {
     const child = spawn(
@@ -84,17 +109,25 @@ describe('thena-sync simulate', () => {
   })
 
   it('--json gives each API its address and credentials; --port N puts the others on N+1, N+2', async () => {
-    // A port that was free a moment ago, and the two after it, most likely still are.
-    const server = createServer()
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as AddressInfo).port
-    await new Promise((resolve) => server.close(resolve))
-    const child = spawn(process.execPath, [BIN, 'simulate', '--json', '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const first = await new Promise<string>((resolve) =>
-      createInterface({ input: child.stdout }).once('line', resolve),
-    )
+    // Three ports in a row, free a moment ago: another test file may take one meanwhile, and
+    // then the command exits with EADDRINUSE and the test tries other ports.
+    let child: ReturnType<typeof spawn> | undefined
+    let first: string | undefined
+    let port = 0
+    for (let attempt = 0; first === undefined && attempt < 5; attempt++) {
+      port = await freePorts(3)
+      child = spawn(process.execPath, [BIN, 'simulate', '--json', '--port', String(port)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr!.on('data', (d) => (stderr += String(d)))
+      first = await new Promise<string | undefined>((resolve) => {
+        createInterface({ input: child!.stdout! }).once('line', resolve)
+        child!.once('close', () => resolve(undefined))
+      })
+      if (first === undefined) expect(stderr).toContain('EADDRINUSE')
+    }
+    if (first === undefined || !child) throw new Error('no three free ports in a row in 5 tries')
     const info = JSON.parse(first) as {
       url: string
       platform: { url: string; apiKey: string }

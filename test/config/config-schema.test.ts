@@ -132,7 +132,7 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'a paginator key that does not exist',
     pipeline({ resources: { requests: { paginator: { type: 'page', pagex: 1 } } } }),
     {},
-    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; known: type, pageParam, firstPage, limitParam, limit, totalPagesPath',
+    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; known: type, pageParam, firstPage, limitParam, limit, totalPagesPath, learnPageSize',
   ],
   [
     'a paginator type that does not exist',
@@ -225,6 +225,18 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     pipeline({ resources: { requests: { lookbackDays: -1 } } }),
     {},
     'pipelines.thena.resources.requests.lookbackDays: expected a number of days ≥ 0 and ≤ 3650, got `-1`',
+  ],
+  [
+    'a path override with a query string (it would be sent before the parameters, twice)',
+    pipeline({ resources: { requests: { path: '/v2/requests?status=open' } } }),
+    {},
+    'pipelines.thena.resources.requests.path: expected a path without `?` or `#`; put query parameters in `params`',
+  ],
+  [
+    'a records path that is neither text nor a list of keys',
+    pipeline({ resources: { requests: { recordsPath: 5 } } }),
+    {},
+    "pipelines.thena.resources.requests.recordsPath: expected a path such as 'data' or 'data.results' (or a list of keys), got `5`",
   ],
   [
     'a pipeline name that is not one',

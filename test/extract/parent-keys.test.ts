@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ParentKeys, parentProgressOf, withParentProgress } from '../../src/extract/parent-keys.js'
+import {
+  PARENT_MARK_LAG_MS,
+  ParentKeys,
+  parentProgressOf,
+  withParentProgress,
+} from '../../src/extract/parent-keys.js'
 import { defineResource } from '../../src/source/define-source.js'
 import type { ChildRefresh, ResourceDefinition } from '../../src/source/define-source.js'
 import { resolveResource } from '../../src/source/resolve-resource.js'
@@ -57,6 +62,7 @@ const keysFor = (
   // Page one was unchanged (nothing merged); page two held a changed ticket.
   parents.collect('tickets', [], [t('a', 5), t('b', 1)])
   parents.collect('tickets', [t('c', 3)], [t('c', 3)])
+  parents.ended('tickets')
   return { parents, child: c!, ids: () => parents.parentsFor(c!, state).map((r) => r.values[0]) }
 }
 
@@ -138,6 +144,7 @@ describe('the watermark', () => {
     const window = () => {
       const parents = new ParentKeys([p!, c!], 'run')
       parents.collect('tickets', [t('c', 3)], [t('c', 3), t('d', 4)], true)
+      parents.ended('tickets')
       return parents
     }
     const before = stateWith({ through: at(1) })
@@ -155,6 +162,7 @@ describe('the watermark', () => {
     // A pass over every parent skips them too, then folds them into its watermark.
     const whole = new ParentKeys([p!, c!], 'run')
     whole.collect('tickets', [], [t('b', 2), t('c', 3)])
+    whole.ended('tickets')
     const all = whole.parentsFor(c!, stateWith(noted))
     expect(all.map((r) => r.values[0])).toEqual(['b'])
     expect(whole.progressAfter(c!, stateWith(noted), all, true)).toEqual({ through: at(3) })
@@ -166,5 +174,55 @@ describe('the watermark', () => {
     expect(parentProgressOf(undefined)).toEqual({})
     const cleared = withParentProgress(stateWith({ through: at(1) }), {})
     expect(cleared.incremental).toEqual({})
+  })
+})
+
+describe('the marks stay behind the run', () => {
+  // The run began at minute 4: parents dated later may have been seen before their update.
+  const begun = Date.parse(at(4)) + PARENT_MARK_LAG_MS
+  const keys = () => {
+    const [p, c] = resolved(tickets('updatedAt'), comments())
+    const parents = new ParentKeys([p!, c!], 'run', begun)
+    parents.collect('tickets', [], [t('a', 5), t('b', 1), t('c', 3), t('z', 60 * 24 * 365)])
+    parents.ended('tickets')
+    return { parents, child: c! }
+  }
+
+  it('a completed pass moves the watermark no further than the run start less the lag', () => {
+    const { parents, child } = keys()
+    const refs = parents.parentsFor(child, undefined)
+    expect(parents.progressAfter(child, undefined, refs, true)).toEqual({ through: at(4) })
+  })
+
+  it('a pass stopped past that point resumes from it, not from the last parent it read', () => {
+    const { parents, child } = keys()
+    const refs = parents.parentsFor(child, undefined)
+    expect(refs.map((r) => r.values[0])).toEqual(['b', 'c', 'a', 'z'])
+    expect(parents.progressAfter(child, undefined, refs.slice(0, 2), false)).toEqual({
+      after: { at: at(3), key: '["c"]' },
+    })
+    const stopped = parents.progressAfter(child, undefined, refs.slice(0, 3), false)
+    expect(stopped).toEqual({ after: { at: at(4), key: '' } })
+    expect(parents.parentsFor(child, stateWith(stopped)).map((r) => r.values[0])).toEqual([
+      'a',
+      'z',
+    ])
+  })
+})
+
+describe('a parent walk that did not end', () => {
+  it('moves neither mark (a failed page, or the parent left out of the run): it notes what it read', () => {
+    const [p, c] = resolved(tickets('updatedAt'), comments())
+    const parents = new ParentKeys([p!, c!], 'run')
+    parents.collect('tickets', [], [t('c', 3), t('d', 4)])
+    const before = stateWith({ through: at(1) })
+    const refs = parents.parentsFor(c!, before)
+    expect(parents.progressAfter(c!, before, refs, true)).toEqual({
+      through: at(1),
+      read: { '["c"]': at(3), '["d"]': at(4) },
+    })
+    const none = new ParentKeys([p!, c!], 'run')
+    const left = stateWith({ through: at(1), after: { at: at(7), key: '["x"]' } })
+    expect(none.progressAfter(c!, left, [], true)).toEqual(parentProgressOf(left))
   })
 })

@@ -18,6 +18,8 @@ export interface FetchedPage {
   readonly next: PagePosition | undefined
   /** The response body as received. */
   readonly text: string
+  /** The API answered 404 and the walk took it for an empty list (a child's parent gone). */
+  readonly notFound?: boolean
 }
 
 /** What a plan keeps of a page: the records to load, and whether the walk ends after it. */

@@ -43,11 +43,17 @@ export const pageNumberPaginator: PaginatorType<typeof schema> = {
   create: (p, context) => {
     const pageOf = (at: unknown) => wholeAt(at, 'page') ?? p.firstPage
     // What walks learned of the server's page size (learnPageSize): exactly `cap`, or at least
-    // `atLeast`. Shared by the pipeline's page paginators alike (one server-wide maximum), for
-    // its life (one process), so that of many walks only the first few pay for a probe.
+    // `atLeast`. Shared by the pipeline's page paginators alike (one server-wide maximum) for
+    // one run (the run clears `shared`: a server may serve fewer by the next), so that of many
+    // walks only the first few pay for a probe. Looked up at each page: never kept across runs.
     const key = `page-size ${p.pageParam} ${p.limitParam} ${p.limit}`
-    const known = (context?.shared.get(key) as PageSize | undefined) ?? {}
-    context?.shared.set(key, known)
+    const own: PageSize = {}
+    const learned = (): PageSize => {
+      if (!context) return own
+      let known = context.shared.get(key) as PageSize | undefined
+      if (!known) context.shared.set(key, (known = {}))
+      return known
+    }
     const lastPage = (body: unknown, current: number) => {
       const total = Number(valueAt(body, p.totalPagesPath!))
       return Number.isFinite(total) && current >= (p.firstPage === 0 ? total - 1 : total)
@@ -59,6 +65,7 @@ export const pageNumberPaginator: PaginatorType<typeof schema> = {
         query: { [p.limitParam]: String(p.limit), [p.pageParam]: String(pageOf(at)) },
       }),
       next: (at, page): PagePosition | undefined => {
+        const known = learned()
         const size = wholeAt(at, 'size')
         const current = pageOf(at)
         const records = page.records
