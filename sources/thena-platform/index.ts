@@ -62,8 +62,9 @@ export const platformSource = defineSource({
   resourceDefaults: {
     recordsPath: 'data',
     // "Only available for standard and enterprise tier organizations": that list is skipped
-    // with one line, the others load.
-    skipOn: [{ status: 403 }],
+    // with one line, the others load. Any other 403 (one ticket's comments, say) still fails
+    // the run loudly rather than skipping the rest of a resource.
+    skipOn: [{ status: 403, bodyIncludes: 'tier' }],
   },
   resources: [
     // First: the one request that checks the key before anything is written.

@@ -31,7 +31,8 @@ export const workflowsSource = defineSource({
     auth: { type: 'api_key', header: 'x-api-key', key: env('THENA_PLATFORM_API_KEY') },
     paginator: paged,
   },
-  resourceDefaults: { recordsPath: 'data', skipOn: [{ status: 403 }] },
+  // The Platform's tier answer (§5.2) is assumed for Workflows too; another 403 fails the run.
+  resourceDefaults: { recordsPath: 'data', skipOn: [{ status: 403, bodyIncludes: 'tier' }] },
   resources: [
     defineResource({
       name: 'workflows',

@@ -20,7 +20,6 @@ import { withQuarantined } from './run-stats.js'
 import { TerminalError } from '../errors.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
 import { STATE_VERSION } from '../state/resource-state.js'
-import { TerminalError } from '../errors.js'
 
 export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'

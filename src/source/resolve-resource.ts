@@ -68,13 +68,16 @@ export function fillPlaceholders(
   encode: boolean,
 ): string {
   return text.replace(/\{([^{}]+)\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name)
-      ? encode
-        ? encodeURIComponent(values[name]!)
-        : values[name]!
-      : whole,
+    Object.hasOwn(values, name) ? (encode ? pathSegment(values[name]!) : values[name]!) : whole,
   )
 }
+
+/**
+ * A value as one path segment: percent-encoded, and `.` or `..` (which a proxy would resolve
+ * as a step up the path) with their dots encoded too.
+ */
+const pathSegment = (value: string): string =>
+  value === '.' || value === '..' ? value.replaceAll('.', '%2E') : encodeURIComponent(value)
 
 /** Where a resource's settings are read. */
 export interface ResolveContext {

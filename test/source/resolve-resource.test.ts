@@ -115,6 +115,9 @@ describe('a child resource', () => {
     expect(comments.params).toEqual({ entityId: '{workflowUid}' })
     expect(fillPlaceholders('/a/{x}/{y}', { x: 'a/b', y: 'c' }, true)).toBe('/a/a%2Fb/c')
     expect(fillPlaceholders('{x}', { x: 'a/b' }, false)).toBe('a/b')
+    // A parent id of `..` must not step up the path on the way.
+    expect(fillPlaceholders('/t/{x}/c', { x: '..' }, true)).toBe('/t/%2E%2E/c')
+    expect(fillPlaceholders('/t/{x}/c', { x: 'a.b' }, true)).toBe('/t/a.b/c')
   })
 
   it('a pipeline may read it for every parent (refresh), not a resource without a parent', () => {
