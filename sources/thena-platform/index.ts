@@ -47,7 +47,14 @@ export const ACCOUNT_ATTRIBUTE_KINDS = [
  * 0-based `page` + `limit`, the end a short or empty page (§7.1). The largest `limit` is not
  * documented: a server that serves fewer is detected (`learnPageSize`), not taken for the end.
  */
-const paged = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true } as const
+const paged = {
+  type: 'page',
+  firstPage: 0,
+  limit: 100,
+  learnPageSize: true,
+  // The documented default page size (§7.1, MCP docs): the server serves at least that.
+  minServerPageSize: 10,
+} as const
 
 /** Lists documented without paging parameters: one request. */
 const onePage = { type: 'single_page' } as const

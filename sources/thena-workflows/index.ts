@@ -22,7 +22,14 @@ import {
 } from '../../schemas/thena-workflows/index.js'
 
 /** As the Platform's lists: 0-based `page` + `limit`, a server maximum learned, not assumed. */
-const paged = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true } as const
+const paged = {
+  type: 'page',
+  firstPage: 0,
+  limit: 100,
+  learnPageSize: true,
+  // The documented default page size (§7.1, MCP docs): the server serves at least that.
+  minServerPageSize: 10,
+} as const
 
 export const workflowsSource = defineSource({
   name: 'thena-workflows',

@@ -154,7 +154,11 @@ export function resolveResource(
     (resource.kind === 'snapshot' ? { type: 'single_page' } : undefined)
   // Without a declaration, the first response decides (and the choice is logged).
   const paginator = paginatorDeclaration
-    ? createPaginator(paginatorDeclaration, `${at}: paginator`, context.paginators)
+    ? createPaginator(
+        paginatorDeclaration,
+        `${at}: paginator`,
+        context.paginators && { ...context.paginators, scope: resource.name },
+      )
     : new AutoPaginator(recordsPath, `${at}: paginator`)
   let schema = resource.schema
   let primaryKey = resource.primaryKey

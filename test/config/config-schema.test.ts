@@ -132,7 +132,7 @@ const MISTAKES: readonly [string, ThenaSyncConfig, NodeJS.ProcessEnv, string][] 
     'a paginator key that does not exist',
     pipeline({ resources: { requests: { paginator: { type: 'page', pagex: 1 } } } }),
     {},
-    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; known: type, pageParam, firstPage, limitParam, limit, totalPagesPath, learnPageSize',
+    'pipelines.thena.resources.requests.paginator.pagex: unknown setting; known: type, pageParam, firstPage, limitParam, limit, totalPagesPath, learnPageSize, minServerPageSize',
   ],
   [
     'a paginator type that does not exist',

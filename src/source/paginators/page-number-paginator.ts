@@ -24,6 +24,12 @@ const schema = z.strictObject({
    * is the last.
    */
   learnPageSize: z.boolean().default(false),
+  /**
+   * With `learnPageSize`: the fewest records the server is known to serve a page when asked
+   * for more (its documented default page size; no server caps below its default), so a page
+   * shorter than it ends the walk without a probe. Default 1.
+   */
+  minServerPageSize: z.number().int().min(1).default(1),
 })
 
 /** What walks learned of the server's page size: exactly `cap`, or at least `atLeast`. */
@@ -43,10 +49,10 @@ export const pageNumberPaginator: PaginatorType<typeof schema> = {
   create: (p, context) => {
     const pageOf = (at: unknown) => wholeAt(at, 'page') ?? p.firstPage
     // What walks learned of the server's page size (learnPageSize): exactly `cap`, or at least
-    // `atLeast`. Shared by the pipeline's page paginators alike (one server-wide maximum) for
-    // one run (the run clears `shared`: a server may serve fewer by the next), so that of many
-    // walks only the first few pay for a probe. Looked up at each page: never kept across runs.
-    const key = `page-size ${p.pageParam} ${p.limitParam} ${p.limit}`
+    // `atLeast`. Shared by the walks of one endpoint (a child resource walks it once per
+    // parent; another endpoint may cap lower) for one run (the run clears `shared`: a server
+    // may serve fewer by the next), so that of many walks only the first few pay for a probe.
+    const key = `page-size ${context?.scope ?? ''} ${p.pageParam} ${p.limitParam} ${p.limit}`
     const own: PageSize = {}
     const learned = (): PageSize => {
       if (!context) return own
@@ -85,7 +91,7 @@ export const pageNumberPaginator: PaginatorType<typeof schema> = {
         const pageSize = size ?? known.cap
         if (pageSize !== undefined) return records < pageSize ? undefined : following(pageSize)
         // The server serves at least `atLeast` a page: a shorter one is the end.
-        if (known.atLeast !== undefined && records < known.atLeast) return undefined
+        if (records < Math.max(known.atLeast ?? 0, p.minServerPageSize)) return undefined
         return following(records)
       },
       previous: (at): { position: PagePosition | undefined } | undefined => {

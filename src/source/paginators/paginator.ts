@@ -82,4 +82,9 @@ export interface PaginatorType<S extends z.ZodType = z.ZodType> {
  */
 export interface PaginatorContext {
   readonly shared: Map<string, unknown>
+  /**
+   * What the knowledge is about: one endpoint (the resource's name), so that what one endpoint
+   * shows is never taken for another's. Default none (shared by every paginator of the map).
+   */
+  readonly scope?: string
 }

@@ -132,29 +132,32 @@ describe('page numbers', () => {
       expect(p.next(undefined, page({}, 25))).toEqual({ page: 1, size: 25 })
     })
 
-    it('paginators of one pipeline share it: a full page anywhere ends the probing', () => {
-      const context = { shared: new Map<string, unknown>() }
+    it('the walks of one endpoint share it; another endpoint learns its own', () => {
+      const shared = new Map<string, unknown>()
       const decl = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true }
-      const tickets = createPaginator(decl, 'p', context)
-      const comments = createPaginator(decl, 'p', context)
+      const comments = createPaginator(decl, 'p', { shared, scope: 'comments' })
+      // Another parent's comments: a paginator of the same resource, as a new run builds it.
+      const again = createPaginator(decl, 'p', { shared, scope: 'comments' })
+      expect(comments.next(undefined, page({}, 100))).toEqual({ page: 1 })
+      expect(again.next(undefined, page({}, 5))).toBeUndefined()
+      // What tickets showed says nothing of users: 50 of 120 users, the probe finds the rest.
+      const tickets = createPaginator(decl, 'p', { shared, scope: 'tickets' })
+      const users = createPaginator(decl, 'p', { shared, scope: 'users' })
       expect(tickets.next(undefined, page({}, 100))).toEqual({ page: 1 })
-      expect(comments.next(undefined, page({}, 5))).toBeUndefined()
-      const alone = createPaginator(decl, 'p')
-      expect(alone.next(undefined, page({}, 5))).toEqual({ page: 1, size: 5 })
+      expect(users.next(undefined, page({}, 50))).toEqual({ page: 1, size: 50 })
     })
 
-    // Open (see the review report): what one endpoint showed is taken for every endpoint of
-    // the pipeline ("one server-wide maximum", an assumption): an endpoint that clamps lower
-    // than another (users at 50, tickets at 100 or more) ends its walk at its first page, and
-    // the rest of its records are not loaded, silently.
-    it.fails('an endpoint that serves fewer than another is not cut at its first page', () => {
-      const context = { shared: new Map<string, unknown>() }
-      const decl = { type: 'page', firstPage: 0, limit: 100, learnPageSize: true }
-      const tickets = createPaginator(decl, 'p', context)
-      const users = createPaginator(decl, 'p', context)
-      expect(tickets.next(undefined, page({}, 100))).toEqual({ page: 1 })
-      // 50 of 120 users: a probe of the next page would have found the other 70.
-      expect(users.next(undefined, page({}, 50))).toEqual({ page: 1, size: 50 })
+    it('a page shorter than the least the server serves (minServerPageSize) ends at once', () => {
+      const decl = {
+        type: 'page',
+        firstPage: 0,
+        limit: 100,
+        learnPageSize: true,
+        minServerPageSize: 10,
+      }
+      const p = createPaginator(decl, 'p')
+      expect(p.next(undefined, page({}, 9))).toBeUndefined()
+      expect(p.next(undefined, page({}, 10))).toEqual({ page: 1, size: 10 })
     })
 
     it('what they share is forgotten when it is cleared (as each run begins)', () => {
