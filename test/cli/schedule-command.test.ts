@@ -85,7 +85,13 @@ for (const kind of DESTINATION_KINDS) {
       s.resetCounters()
       const a = startCli(['schedule'], { cwd: dir, env })
       const b = startCli(['schedule'], { cwd: dir, env })
+      let seen = ''
+      for (const d of [a, b]) d.child.stdout!.on('data', (x) => (seen += String(x)))
+      // At least 7 s, so the reconcile cron fires; then until two runs succeeded (a loaded
+      // machine fits fewer ticks in 7 s).
       await sleep(7000)
+      for (const end = Date.now() + 30_000; Date.now() < end; await sleep(100))
+        if ((seen.match(/^thena: success /gm)?.length ?? 0) >= 2) break
       s.mutate({ op: 'insertRequests', count: 40 })
       await sleep(1500)
       a.child.kill('SIGTERM')
@@ -128,7 +134,7 @@ for (const kind of DESTINATION_KINDS) {
       expect(Math.abs(s.counters.requests - recorded)).toBeLessThanOrEqual(interrupted)
       expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0)
       await expectWarehouseEqualsTruth(pipeline, s)
-    }, 60_000)
+    }, 90_000)
   })
 }
 
@@ -152,9 +158,18 @@ describe('thena-sync schedule (CLI): two pipelines on one DuckDB file', () => {
     )
     const env = { SIM_TOKEN: s.token }
     const daemon = startCli(['schedule'], { cwd: dir, env })
-    await sleep(9000)
+    // Wait on what the daemon prints, not on the clock: a loaded machine fits fewer ticks.
+    let seen = ''
+    daemon.child.stdout!.on('data', (d) => (seen += String(d)))
+    const successes = (name: string) =>
+      seen.match(new RegExp(`^${name}: success `, 'gm'))?.length ?? 0
+    const until = async (ok: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !ok() && Date.now() < end;) await sleep(100)
+    }
+    await until(() => successes('first') >= 2 && successes('second') >= 2, 40_000)
     s.mutate({ op: 'insertRequests', count: 25 })
-    await sleep(3000)
+    const [a, b] = [successes('first'), successes('second')]
+    await until(() => successes('first') > a && successes('second') > b, 20_000)
     daemon.child.kill('SIGTERM')
     const res = await daemon.done
     expect(res.code).toBe(0)
@@ -186,7 +201,7 @@ describe('thena-sync schedule (CLI): two pipelines on one DuckDB file', () => {
       ]
       expect(Number(n)).toBeGreaterThanOrEqual(1500)
     }
-  }, 60_000)
+  }, 90_000)
 })
 
 describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () => {
