@@ -222,7 +222,12 @@ describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () =
         THENA_RECONCILE_SCHEDULE: '1-59/6 * * * * *',
       }
       const daemon = startCli(['schedule', '--config', REPO_CONFIG], { cwd: dir, env })
-      await sleep(9000)
+      let seen = ''
+      daemon.child.stdout!.on('data', (d) => (seen += String(d)))
+      // At least 7 s, so the reconcile cron fires; then until both pipelines have succeeded.
+      await sleep(7000)
+      for (const end = Date.now() + 40_000; Date.now() < end; await sleep(100))
+        if (/^platform: success /m.test(seen) && /^workflows: success /m.test(seen)) break
       daemon.child.kill('SIGTERM')
       const res = await daemon.done
       expect(res.code).toBe(0)
@@ -269,5 +274,5 @@ describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () =
       await platform.close()
       await workflows.close()
     }
-  }, 60_000)
+  }, 90_000)
 })
