@@ -53,7 +53,7 @@ export class PostgresDestination implements Destination {
         ...(user ? [`user: ${user}`] : []),
         // No database in the URL: pg connects to the user's.
         `dbname: ${decodeURIComponent(this.#url.pathname.slice(1)) || user}`,
-        "password: \"{{ env_var('PGPASSWORD') }}\"",
+        'password: "{{ env_var(\'PGPASSWORD\') }}"',
       ],
     }
   }

@@ -24,7 +24,8 @@ const printable = (c: number): boolean =>
   (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) ||
   c >= 0x10000
 
-const hex = (c: number, digits: number): string => c.toString(16).toUpperCase().padStart(digits, '0')
+const hex = (c: number, digits: number): string =>
+  c.toString(16).toUpperCase().padStart(digits, '0')
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '"': '\\"',
