@@ -4,6 +4,7 @@ import { TerminalError, TransientError } from '../../src/errors.js'
 import { escapeSqlIdentifier } from '../../src/load/destination.js'
 import type {
   ConnectOptions,
+  DbtTarget,
   Destination,
   DestinationCapabilities,
   DestinationSession,
@@ -44,6 +45,17 @@ export class DuckDbDestination implements Destination {
 
   get description(): string {
     return `duckdb:${this.#config.path}`
+  }
+
+  /** dbt-duckdb opens the file by its absolute path and names its catalog after the file's stem. */
+  get dbtTarget(): DbtTarget {
+    const inMemory = this.#config.path === ':memory:'
+    const file = inMemory ? ':memory:' : resolve(this.#config.path)
+    return {
+      adapter: 'duckdb',
+      database: inMemory ? 'memory' : basename(file).replace(/\.[^.]*$/, ''),
+      profile: ['type: duckdb', `path: ${file}`],
+    }
   }
 
   async connect(options: ConnectOptions = {}): Promise<DestinationSession> {

@@ -2,6 +2,7 @@ import { TerminalError } from '../../src/errors.js'
 import { escapeSqlIdentifier } from '../../src/load/destination.js'
 import type {
   ConnectOptions,
+  DbtTarget,
   Destination,
   DestinationCapabilities,
   DestinationSession,
@@ -37,6 +38,24 @@ export class PostgresDestination implements Destination {
   get description(): string {
     const user = this.#url.username ? `${this.#url.username}@` : ''
     return `postgres://${user}${this.#where}${this.#url.pathname}`
+  }
+
+  /** dbt-postgres connects to the URL's database; the password stays in the user's environment. */
+  get dbtTarget(): DbtTarget {
+    const params = this.#url.searchParams
+    const user = params.get('user') ?? decodeURIComponent(this.#url.username)
+    return {
+      adapter: 'postgres',
+      profile: [
+        'type: postgres',
+        `host: ${params.get('host') ?? this.#url.hostname}`,
+        `port: ${params.get('port') ?? (this.#url.port || '5432')}`,
+        ...(user ? [`user: ${user}`] : []),
+        // No database in the URL: pg connects to the user's.
+        `dbname: ${decodeURIComponent(this.#url.pathname.slice(1)) || user}`,
+        'password: "{{ env_var(\'PGPASSWORD\') }}"',
+      ],
+    }
   }
 
   /** `host:port` as pg connects to it (a `host` or `port` parameter wins over the URL's). */

@@ -1,8 +1,10 @@
 import { Command } from 'commander'
 import { ConfigError } from '../errors.js'
 import { timestampText } from '../load/system-tables.js'
+import { readRelations } from '../load/warehouse-relations.js'
 import { zodSource } from '../normalize/zod-source.js'
 import { selectPipeline } from './common.js'
+import { dbtSources } from './dbt-sources.js'
 import type { PipelineFlags } from './common.js'
 import { formatRows } from './output.js'
 
@@ -10,6 +12,7 @@ interface SchemaFlags extends PipelineFlags {
   readonly resource?: string
   readonly history?: boolean
   readonly zod?: boolean
+  readonly dbt?: boolean
 }
 
 /** The columns `schema --history` prints, in order. */
@@ -27,21 +30,39 @@ const HISTORY_COLUMNS = [
 
 /**
  * `thena-sync schema`: the warehouse's tables with each column's source path (the mapping from
- * API field to column), the history of changes, or the evolved schema as zod source.
+ * API field to column), the history of changes, the evolved schema as zod source, or a dbt
+ * `sources.yml` of the dataset.
  */
 export function schemaCommand(): Command {
   return new Command('schema')
-    .description('tables and the source path of each column; --history, or --zod source to pin')
+    .description(
+      'tables and the source path of each column; --history, --zod source to pin, or --dbt sources.yml',
+    )
     .option('--resource <name>', 'only this resource and its child tables')
     .option('--history', 'every table and column change, with the load that made it')
     .option('--zod', 'print the evolved schema of each resource as zod source code')
+    .option('--dbt', "print a dbt sources.yml of the pipeline's dataset (every table and view)")
     .option('--pipeline <name>', 'whose warehouse (default: the first pipeline)')
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
     .action(async (flags: SchemaFlags) => {
+      if (flags.dbt) {
+        const other = flags.zod ? '--zod' : flags.history ? '--history' : undefined
+        if (other)
+          throw new ConfigError(`--dbt: prints the whole dataset on its own; drop ${other}`)
+        if (flags.resource)
+          throw new ConfigError(
+            '--dbt: describes the whole dataset as one dbt source; drop --resource',
+          )
+      }
       const pipeline = await selectPipeline(flags)
       const session = await pipeline.destination.connect({ readOnly: true })
       try {
         const all = await session.readTables()
+        if (flags.dbt) {
+          const relations = await readRelations(session, pipeline.dataset)
+          process.stdout.write(dbtSources(pipeline, { relations, tables: all }))
+          return
+        }
         const resources = [...new Set(all.map((t) => t.resource))]
         if (flags.resource && !resources.includes(flags.resource))
           throw new ConfigError(

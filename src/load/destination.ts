@@ -117,6 +117,22 @@ export interface QueryResult {
 }
 
 /**
+ * How dbt reaches a destination's warehouse, as data (`schema --dbt` writes it into the
+ * `sources.yml` it prints).
+ */
+export interface DbtTarget {
+  /** The dbt adapter's `type` in profiles.yml, e.g. `duckdb` (dbt-duckdb) or `postgres`. */
+  readonly adapter: string
+  /**
+   * The source's `database`, for an adapter whose name for the warehouse is not the one the
+   * profile connects to by default (dbt-duckdb: the file's stem). Default: left out.
+   */
+  readonly database?: string
+  /** What the dbt profile sets to reach the warehouse, one line each; never a password. */
+  readonly profile: readonly string[]
+}
+
+/**
  * A warehouse the pipeline loads into. An implementation is one folder in `destinations/` that
  * passes the conformance suite.
  *
@@ -129,6 +145,8 @@ export interface Destination {
   /** Where it writes, safe to print (no password). */
   readonly description: string
   readonly capabilities: DestinationCapabilities
+  /** How dbt reaches this warehouse; a destination without a dbt adapter leaves it out. */
+  readonly dbtTarget?: DbtTarget
   connect(options?: ConnectOptions): Promise<DestinationSession>
 }
 

@@ -22,8 +22,13 @@ export function normalizationFingerprint(resource: FingerprintedResource): strin
   let schema: unknown
   try {
     // Transforms and refinements have no JSON form and count as `any`; the package version
-    // still covers the built-in ones.
-    schema = z.toJSONSchema(resource.schema, { unrepresentable: 'any', io: 'input' })
+    // still covers the built-in ones. Descriptions (an empty metadata registry) decide no row:
+    // rewording one must not make the next run merge every page again.
+    schema = z.toJSONSchema(resource.schema, {
+      unrepresentable: 'any',
+      io: 'input',
+      metadata: z.registry(),
+    })
   } catch {
     schema = null
   }
