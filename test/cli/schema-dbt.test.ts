@@ -23,7 +23,7 @@ import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { runCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
 import { tempDir } from '../helpers/pipeline.js'
-import { hasPyYaml, parsePyYaml, parseYaml } from '../helpers/parse-yaml.js'
+import { parsePyYaml, parseYaml } from '../helpers/parse-yaml.js'
 import { rowsOf } from '../helpers/truth.js'
 
 const REPO_CONFIG = join(import.meta.dirname, '../../pipelines.config.ts')
@@ -50,8 +50,8 @@ interface DbtSource {
 
 /** `schema --dbt`'s output, parsed by a real YAML parser (and PyYAML, when here, alike). */
 async function dbtSource(stdout: string): Promise<DbtSource> {
-  const doc = (await parseYaml(stdout)) as { version: number; sources: DbtSource[] }
-  if (hasPyYaml()) expect(parsePyYaml(stdout)).toEqual(doc)
+  const doc = parseYaml(stdout) as { version: number; sources: DbtSource[] }
+  expect(parsePyYaml(stdout)).toEqual(doc)
   expect(doc.version).toBe(2)
   expect(doc.sources).toHaveLength(1)
   return doc.sources[0]!

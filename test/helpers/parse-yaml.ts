@@ -1,73 +1,20 @@
 /**
- * YAML read back by a real parser, not by the writer's own rules: prettier's YAML parser (the
- * `yaml` library, bundled in prettier, a devDependency), its syntax tree turned into values.
- * It throws on text that is not YAML. Optionally PyYAML, which dbt itself reads YAML with.
+ * YAML read back by real parsers, not by the writer's own rules: the `yaml` library (YAML 1.1
+ * rules, as dbt reads them) and PyYAML, the parser dbt itself uses (`.ci/run` installs it when
+ * the machine lacks it). Both throw on text that is not YAML.
  */
 import { spawnSync } from 'node:child_process'
-import { parsers } from 'prettier/plugins/yaml'
-
-interface Node {
-  readonly type: string
-  readonly value?: unknown
-  readonly children?: readonly (Node | null)[]
-}
-
-const kids = (node: Node): Node[] => (node.children ?? []).filter((c): c is Node => c !== null)
-
-// YAML 1.2 core schema, as the writer's plain scalars use it (numbers, booleans, null).
-function plain(text: string): unknown {
-  if (/^(?:null|Null|NULL|~|)$/.test(text)) return null
-  if (/^(?:true|True|TRUE)$/.test(text)) return true
-  if (/^(?:false|False|FALSE)$/.test(text)) return false
-  if (/^[-+]?(?:\d+|\d*\.\d+(?:[eE][-+]?\d+)?)$/.test(text)) return Number(text)
-  return text
-}
-
-function valueOf(node: Node | undefined): unknown {
-  if (!node) return null
-  switch (node.type) {
-    case 'plain':
-      return plain(String(node.value))
-    case 'quoteDouble':
-    case 'quoteSingle':
-    case 'blockLiteral':
-    case 'blockFolded':
-      return String(node.value)
-    case 'mapping':
-    case 'flowMapping': {
-      const map: Record<string, unknown> = {}
-      for (const item of kids(node)) {
-        const [key, value] = kids(item)
-        map[String(valueOf(kids(key!)[0]))] = valueOf(value && kids(value)[0])
-      }
-      return map
-    }
-    case 'sequence':
-    case 'flowSequence':
-      return kids(node).map((item) => {
-        const [first] = kids(item)
-        // A flow sequence's item may be the value itself rather than wrapped.
-        return item.type === 'sequenceItem' || item.type === 'flowSequenceItem'
-          ? valueOf(first)
-          : valueOf(item)
-      })
-    default:
-      throw new Error(`parseYaml: unexpected ${node.type}`)
-  }
-}
+import { parseAllDocuments } from 'yaml'
 
 /** The one document of `text` as plain values; throws when `text` is not valid YAML. */
-export async function parseYaml(text: string): Promise<unknown> {
-  const root = (await parsers.yaml.parse(text, {} as never)) as Node
-  const documents = kids(root).filter((d) => d.type === 'document')
-  if (documents.length !== 1) throw new Error(`parseYaml: ${documents.length} documents`)
-  const body = kids(documents[0]!).find((n) => n.type === 'documentBody')
-  return valueOf(body && kids(body).find((n) => n.type !== 'comment'))
+export function parseYaml(text: string): unknown {
+  const documents = parseAllDocuments(text, { version: '1.1', uniqueKeys: true })
+  if (!Array.isArray(documents) || documents.length !== 1)
+    throw new Error(`parseYaml: ${Array.isArray(documents) ? documents.length : 0} documents`)
+  const [doc] = documents
+  if (doc!.errors.length > 0) throw new Error(`parseYaml: ${doc!.errors[0]!.message}`)
+  return doc!.toJS()
 }
-
-/** Whether `python3` with PyYAML (the parser dbt uses) is on this machine. */
-export const hasPyYaml = (): boolean =>
-  spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0
 
 /** `text` as PyYAML's `safe_load` reads it (as dbt does), through JSON; throws on invalid YAML. */
 export function parsePyYaml(text: string): unknown {
@@ -79,6 +26,7 @@ export function parsePyYaml(text: string): unknown {
     ],
     { input: text, encoding: 'utf8', maxBuffer: 1 << 28 },
   )
+  if (result.error) throw result.error
   if (result.status !== 0) throw new Error(`PyYAML: ${result.stderr}`)
   return JSON.parse(result.stdout) as unknown
 }
