@@ -18,6 +18,7 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   maxIdentifierLength: 120,
   typeNames: DUCKDB_TYPE_NAMES,
   escapeIdentifier: escapeSqlIdentifier,
+  jsonText: (expr) => `json_extract_string(${expr}, '$')`,
 }
 
 /**

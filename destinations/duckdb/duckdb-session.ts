@@ -17,7 +17,9 @@ import type {
   SchemaChangeSummary,
   SchemaHistoryEntry,
   StoredLoad,
+  StoredView,
   TableCount,
+  ViewRecord,
 } from '../../src/load/destination.js'
 import type { Reject } from '../../src/normalize/normalizer.js'
 import type {
@@ -32,11 +34,14 @@ import {
   SCHEMA_HISTORY_TABLE,
   STATE_TABLE,
   SYSTEM_TABLES,
+  VIEW_STATEMENTS,
+  VIEWS_TABLE,
   historyRows,
   loadRow,
   rejectRows,
   sqlSystemReads,
   tablesFromHistory,
+  viewRow,
 } from '../../src/load/system-tables.js'
 import type { SystemReads } from '../../src/load/system-tables.js'
 import { parseResourceState } from '../../src/state/resource-state.js'
@@ -93,6 +98,8 @@ export class DuckDbSession implements DestinationSession {
   #t(name: string): string {
     return `${escapeIdentifier(this.#schema)}.${escapeIdentifier(name)}`
   }
+
+  readonly #names = { table: (name: string) => this.#t(name), ident: escapeIdentifier }
 
   async #run(sql: string, params?: DuckDBValue[]): Promise<void> {
     try {
@@ -171,6 +178,10 @@ export class DuckDbSession implements DestinationSession {
 
   readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]> {
     return this.#reads.readSchemaChanges(limit)
+  }
+
+  readViews(pipeline: string): Promise<StoredView[]> {
+    return this.#reads.readViews(pipeline)
   }
 
   async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
@@ -445,6 +456,24 @@ export class DuckDbSession implements DestinationSession {
         `UPDATE ${this.#t(LOADS_TABLE.name)} SET status = 'aborted' WHERE pipeline = ? AND status = 'running' AND load_id <> ?`,
         [pipeline, exceptLoadId],
       )
+    },
+
+    replaceView: async (name: string, select: string) => {
+      await this.#run(VIEW_STATEMENTS.drop(this.#names, name))
+      await this.#run(VIEW_STATEMENTS.create(this.#names, name, select))
+    },
+
+    dropView: async (name: string) => {
+      await this.#run(VIEW_STATEMENTS.drop(this.#names, name))
+    },
+
+    writeView: async (view: ViewRecord) => {
+      await this.#run(VIEW_STATEMENTS.deleteRecord(this.#names), [view.pipeline, view.name])
+      await this.#appendRows(VIEWS_TABLE, [viewRow(view)])
+    },
+
+    forgetView: async (pipeline: string, name: string) => {
+      await this.#run(VIEW_STATEMENTS.deleteRecord(this.#names), [pipeline, name])
     },
   }
 }

@@ -17,6 +17,7 @@ export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
   maxIdentifierLength: 63,
   typeNames: POSTGRES_TYPE_NAMES,
   escapeIdentifier: escapeSqlIdentifier,
+  jsonText: (expr) => `(${expr} #>> '{}')`,
 }
 
 /** A Postgres database; everything lands in one schema. Selected by a `postgres://` URL. */

@@ -17,7 +17,9 @@ import type {
   SchemaChangeSummary,
   SchemaHistoryEntry,
   StoredLoad,
+  StoredView,
   TableCount,
+  ViewRecord,
 } from '../../src/load/destination.js'
 import {
   LOADS_TABLE,
@@ -25,11 +27,14 @@ import {
   SCHEMA_HISTORY_TABLE,
   STATE_TABLE,
   SYSTEM_TABLES,
+  VIEW_STATEMENTS,
+  VIEWS_TABLE,
   historyRows,
   loadRow,
   rejectRows,
   sqlSystemReads,
   tablesFromHistory,
+  viewRow,
 } from '../../src/load/system-tables.js'
 import type { SystemReads, SystemTable } from '../../src/load/system-tables.js'
 import { shortenIdentifier } from '../../src/normalize/naming.js'
@@ -260,6 +265,8 @@ export class PostgresSession implements DestinationSession {
     return `${escapeIdentifier(this.#schema)}.${escapeIdentifier(name)}`
   }
 
+  readonly #names = { table: (name: string) => this.#t(name), ident: escapeIdentifier }
+
   /** Replaces a connection the server dropped (restart, terminated backend) before using it. */
   async #ensureConnected(): Promise<void> {
     if (!this.#broken) return
@@ -367,6 +374,10 @@ export class PostgresSession implements DestinationSession {
 
   readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]> {
     return this.#reads.readSchemaChanges(limit)
+  }
+
+  readViews(pipeline: string): Promise<StoredView[]> {
+    return this.#reads.readViews(pipeline)
   }
 
   async transaction<T>(fn: (tx: DestinationTransaction) => Promise<T>): Promise<T> {
@@ -743,6 +754,33 @@ export class PostgresSession implements DestinationSession {
         .where('status', '=', 'running')
         .where('load_id', '<>', exceptLoadId)
         .execute()
+    },
+
+    replaceView: async (name: string, select: string) => {
+      // Two pipelines replacing a view of one schema at once would collide in the catalog.
+      await this.#lockDdl()
+      await this.#client.query(VIEW_STATEMENTS.drop(this.#names, name))
+      await this.#client.query(VIEW_STATEMENTS.create(this.#names, name, select))
+    },
+
+    dropView: async (name: string) => {
+      await this.#lockDdl()
+      await this.#client.query(VIEW_STATEMENTS.drop(this.#names, name))
+    },
+
+    writeView: async (view: ViewRecord) => {
+      await this.#client.query(VIEW_STATEMENTS.deleteRecord(this.#names), [
+        view.pipeline,
+        view.name,
+      ])
+      await this.#db
+        .insertInto(VIEWS_TABLE.name)
+        .values(this.#values(VIEWS_TABLE, viewRow(view)))
+        .execute()
+    },
+
+    forgetView: async (pipeline: string, name: string) => {
+      await this.#client.query(VIEW_STATEMENTS.deleteRecord(this.#names), [pipeline, name])
     },
   }
 }

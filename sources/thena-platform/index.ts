@@ -27,6 +27,7 @@ import {
   TicketSchema,
   TicketStatusSchema,
 } from '../../schemas/thena-platform/index.js'
+import { PLATFORM_VIEWS } from './views.js'
 
 /** The kinds `GET /v1/accounts/attributes?attribute=` takes (§7.3): one request each. */
 export const ACCOUNT_ATTRIBUTE_KINDS = [
@@ -188,6 +189,7 @@ export const platformSource = defineSource({
       incremental: 'page_digest',
     }),
   ],
+  views: PLATFORM_VIEWS,
 })
 
 /**

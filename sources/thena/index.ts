@@ -12,6 +12,7 @@ import {
   SubStatusSchema,
   UserSchema,
 } from '../../schemas/thena/index.js'
+import { THENA_VIEWS } from './views.js'
 
 /** The cursor may sit at `data.next_cursor` or top-level `next_cursor`; both are tried. */
 const cursorPaging = { type: 'cursor', limit: 100 } as const
@@ -77,4 +78,5 @@ export const thenaSource = defineSource({
     requestList('requests', '/rest/v2/requests'),
     requestList('requests_v3', '/rest/v2/requests/v3'),
   ],
+  views: THENA_VIEWS,
 })

@@ -47,6 +47,8 @@ export interface StatusReport {
   readonly tables: readonly { table: string; rows: number }[]
   readonly resources: readonly Record<string, unknown>[]
   readonly schemaChanges: readonly Record<string, unknown>[]
+  /** The pipeline's views: built, failed (with the error) or skipped (with what they need). */
+  readonly views: readonly Record<string, unknown>[]
 }
 
 async function collect(
@@ -106,16 +108,26 @@ async function collect(
     recorded_at: timestampText(c.recordedAt),
   }))
   const tables = [...counts].map(([table, count]) => ({ table, rows: count.rows }))
-  return { pipeline, destination, loads, tables, resources, schemaChanges }
+  const views = (await session.readViews(pipeline)).map((v) => ({
+    view: v.name,
+    status: v.status,
+    // A view a failed rebuild left in place still answers, with its older columns.
+    exists: v.exists,
+    built_at: when(v.builtAt),
+    load_id: v.loadId,
+    error: v.error ?? null,
+  }))
+  return { pipeline, destination, loads, tables, resources, schemaChanges, views }
 }
 
 /**
  * `thena-sync status`: last loads, rows per table, and per resource its last complete run,
- * cursor, lookback window, last reconcile, rows, soft-deleted rows and rejects.
+ * cursor, lookback window, last reconcile, rows, soft-deleted rows and rejects; the views and
+ * how their last build went.
  */
 export function statusCommand(): Command {
   return new Command('status')
-    .description('last loads, rows per table, cursor per resource, schema changes')
+    .description('last loads, rows per table, cursor per resource, schema changes, views')
     .option('--json', 'print one JSON document (for scripts)')
     .option('--pipeline <name>', 'which pipeline (default: the first)')
     .option('--config <path>', 'config file (default ./pipelines.config.ts)')
@@ -142,6 +154,7 @@ export function statusCommand(): Command {
       section('Rows per table', report.tables)
       section('Resources', report.resources)
       section('Schema changes', report.schemaChanges)
+      section('Views', report.views)
     })
 }
 

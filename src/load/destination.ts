@@ -14,6 +14,11 @@ export interface DestinationCapabilities {
    * it contains (quotes, dots, any Unicode), e.g. `"a""b"` on Postgres and DuckDB.
    */
   escapeIdentifier(name: string): string
+  /**
+   * SQL for the text of a JSON scalar held by `expr` (a `json` column): a string without its
+   * quotes, a number or boolean as written; e.g. `(expr #>> '{}')` on Postgres. Views use it.
+   */
+  jsonText(expr: string): string
 }
 
 /** SQL-standard identifier quoting (Postgres, DuckDB): in double quotes, each `"` doubled. */
@@ -95,6 +100,35 @@ export interface SchemaChangeSummary {
   /** The greatest load id and time among those changes. */
   readonly loadId: string
   readonly recordedAt: Date
+}
+
+/**
+ * How a view's last build went: `built` (it holds the SQL of its hash), `failed` (the SQL
+ * could not be computed or created), `skipped` (a table it requires is missing).
+ */
+export const VIEW_STATUSES = ['built', 'failed', 'skipped'] as const
+export type ViewStatus = (typeof VIEW_STATUSES)[number]
+
+/** A `_thena_views` row: how the last build of one of a pipeline's views went. */
+export interface ViewRecord {
+  readonly pipeline: string
+  readonly name: string
+  readonly status: ViewStatus
+  /** Hash of the SQL of the last build attempt; null when no SQL was computed (skipped). */
+  readonly sqlHash: string | null
+  /** Why the view is not built (failed or skipped); no secret. */
+  readonly error?: string
+  /** When the view now in the warehouse was created; absent when there is none of ours. */
+  readonly builtAt?: Date
+  /** When this record was written. */
+  readonly updatedAt: Date
+  /** The load that wrote this record. */
+  readonly loadId: string
+}
+
+/** A view record read back, with whether the view is in the warehouse now. */
+export interface StoredView extends ViewRecord {
+  readonly exists: boolean
 }
 
 /**
@@ -218,6 +252,8 @@ export interface DestinationSession {
   readSchemaHistory(resource?: string): Promise<SchemaHistoryEntry[]>
   /** Schema changes by table and event, the latest `limit`, most recent first. */
   readSchemaChanges(limit: number): Promise<SchemaChangeSummary[]>
+  /** The pipeline's `_thena_views` rows by name, each with whether the view exists now; empty before any. */
+  readViews(pipeline: string): Promise<StoredView[]>
   /**
    * Runs exactly one SQL statement and returns its rows; anything else fails with
    * `query_refused` (see `notOneStatement`). In a read-only session the statement can change
@@ -270,4 +306,12 @@ export interface DestinationTransaction {
   countLive(table: TableSchema): Promise<number>
   /** Marks runs left `running` by a process that died as `aborted`. */
   abortStaleLoads(pipeline: string, exceptLoadId: string): Promise<void>
+  /** Drops the view `name` if it exists and creates it as `select` (`VIEW_STATEMENTS`). */
+  replaceView(name: string, select: string): Promise<void>
+  /** Drops the view `name` if it exists. */
+  dropView(name: string): Promise<void>
+  /** Inserts or replaces a view's `_thena_views` row (keyed by pipeline and name). */
+  writeView(view: ViewRecord): Promise<void>
+  /** Deletes a view's `_thena_views` row. */
+  forgetView(pipeline: string, name: string): Promise<void>
 }

@@ -12,6 +12,8 @@ import type {
   LoadRecord,
   LoadStatus,
   SchemaChangeSummary,
+  ViewRecord,
+  ViewStatus,
   SchemaHistoryEntry,
   StoredLoad,
 } from './destination.js'
@@ -120,12 +122,75 @@ export const REJECTS_TABLE: SystemTable = {
   ],
 }
 
+/**
+ * One row per view a pipeline keeps (docs/decisions.md #65): the hash of the SQL it was last
+ * built from (a run that computes the same SQL leaves the view alone), and the last build's
+ * outcome. `built_at` is when the view now in the warehouse was created; a failed rebuild
+ * keeps it.
+ */
+export const VIEWS_TABLE: SystemTable = {
+  name: '_thena_views',
+  key: ['pipeline', 'name'],
+  columns: [
+    col('pipeline', 'text'),
+    col('name', 'text'),
+    col('status', 'text'),
+    col('sql_hash', 'text'),
+    col('error', 'text'),
+    col('built_at', 'timestamp'),
+    col('updated_at', 'timestamp'),
+    col('load_id', 'text'),
+  ],
+}
+
 export const SYSTEM_TABLES: readonly SystemTable[] = [
   LOADS_TABLE,
   STATE_TABLE,
   SCHEMA_HISTORY_TABLE,
   REJECTS_TABLE,
+  VIEWS_TABLE,
 ]
+
+/** The `_thena_views` row of a view record (its error redacted). */
+export const viewRow = (view: ViewRecord): Row => ({
+  pipeline: view.pipeline,
+  name: view.name,
+  status: view.status,
+  sql_hash: view.sqlHash,
+  error: view.error === undefined ? null : redactor.redact(view.error),
+  built_at: view.builtAt?.getTime() ?? null,
+  updated_at: view.updatedAt.getTime(),
+  load_id: view.loadId,
+})
+
+/** A `_thena_views` row as the session reads it back. */
+export function viewRecordFromRow(row: Record<string, unknown>): ViewRecord {
+  const builtAt = parseTimestamp(row.built_at)
+  return {
+    pipeline: String(row.pipeline),
+    name: String(row.name),
+    status: String(row.status) as ViewStatus,
+    sqlHash: row.sql_hash == null ? null : String(row.sql_hash),
+    ...(row.error != null && { error: String(row.error) }),
+    ...(builtAt && { builtAt }),
+    updatedAt: parseTimestamp(row.updated_at)!,
+    loadId: String(row.load_id),
+  }
+}
+
+/**
+ * The statements that replace a view, the same SQL on every SQL destination: run in one
+ * transaction, so readers see the old view or the new one. No CASCADE: a view someone built
+ * on ours makes the rebuild fail (and say so) rather than vanish.
+ */
+export const VIEW_STATEMENTS = {
+  drop: (n: SqlNames, name: string): string => `DROP VIEW IF EXISTS ${n.table(name)}`,
+  create: (n: SqlNames, name: string, select: string): string =>
+    `CREATE VIEW ${n.table(name)} AS\n${select}`,
+  /** `$1` the pipeline, `$2` the view. */
+  deleteRecord: (n: SqlNames): string =>
+    `DELETE FROM ${n.table(VIEWS_TABLE.name)} WHERE pipeline = $1 AND name = $2`,
+} as const
 
 /** Schema-history rows for `changes`, numbered from `firstOrdinal` (timestamps in epoch ms). */
 export function historyRows(
@@ -299,6 +364,11 @@ export const SYSTEM_READS = {
   /** With `byResource`, `$1` is the resource. */
   schemaHistory: (n: SqlNames, byResource: boolean): string =>
     `SELECT * FROM ${n.table(SCHEMA_HISTORY_TABLE.name)}${byResource ? ' WHERE resource = $1' : ''} ORDER BY ordinal`,
+  /** `$1` the dataset: the views that exist in it. */
+  views: `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'VIEW'`,
+  /** `$1` the pipeline. */
+  viewRecords: (n: SqlNames): string =>
+    `SELECT * FROM ${n.table(VIEWS_TABLE.name)} WHERE pipeline = $1 ORDER BY name`,
   schemaChanges: (n: SqlNames, limit: number): string =>
     `SELECT event, table_name, count(*) AS columns, max(load_id) AS load_id, max(recorded_at) AS recorded_at
        FROM ${n.table(SCHEMA_HISTORY_TABLE.name)} GROUP BY event, table_name ORDER BY max(ordinal) DESC LIMIT ${limitText(limit)}`,
@@ -392,6 +462,7 @@ export type SystemReads = Pick<
   | 'countOpenRejects'
   | 'readSchemaHistory'
   | 'readSchemaChanges'
+  | 'readViews'
 >
 
 /**
@@ -442,5 +513,14 @@ export function sqlSystemReads(read: SqlReader, names: SqlNames, dataset: string
       ).map(historyEntryFromRow),
     readSchemaChanges: async (limit) =>
       (await read(SYSTEM_READS.schemaChanges(names, limit))).map(schemaChangeFromRow),
+    readViews: async (pipeline) => {
+      const existing = new Set((await read(SYSTEM_READS.views, [dataset])).map((r) => r.table_name))
+      // A warehouse from before views (opened read-only, `prepare` never ran on it).
+      if (!(await exists(VIEWS_TABLE.name))) return []
+      return (await read(SYSTEM_READS.viewRecords(names), [pipeline])).map((row) => ({
+        ...viewRecordFromRow(row),
+        exists: existing.has(row.name),
+      }))
+    },
   }
 }

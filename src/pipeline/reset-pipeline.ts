@@ -52,6 +52,12 @@ export async function resetPipeline(
       const dropped = options.dropTables
         ? tablesOf(await retryTransient(() => session.readTables()), resources)
         : []
+      // The pipeline's views read its tables (Postgres refuses to drop a table a view reads):
+      // they go first, and the next successful run builds them again.
+      const views =
+        dropped.length > 0
+          ? (await retryTransient(() => session.readViews(pipeline.name))).map((v) => v.name)
+          : []
       const startedAt = new Date()
       const result: ResetResult = {
         loadId: newLoadId(startedAt),
@@ -83,6 +89,10 @@ export async function resetPipeline(
         session.transaction(async (tx) => {
           // The lock is held: a `running` row of this pipeline is a dead process's.
           await tx.abortStaleLoads(pipeline.name, result.loadId)
+          for (const view of views) {
+            await tx.dropView(view)
+            await tx.forgetView(pipeline.name, view)
+          }
           await tx.dropTables(dropped)
           for (const name of resources) await tx.clearState(pipeline.name, name)
           await tx.writeLoad(load)

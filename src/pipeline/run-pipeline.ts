@@ -20,6 +20,8 @@ import { withQuarantined } from './run-stats.js'
 import { TerminalError } from '../errors.js'
 import type { CommitCounts, RunResult } from './run-stats.js'
 import { STATE_VERSION } from '../state/resource-state.js'
+import { refreshViews } from '../views/refresh-views.js'
+import type { ViewRefresh } from '../views/refresh-views.js'
 
 export { RUN_MODES } from '../source/incremental/strategy.js'
 export type { RunMode } from '../source/incremental/strategy.js'
@@ -87,6 +89,8 @@ export async function runPipeline(
     skips.throwIfAll()
     failures.throwIfAny() // after the other resources loaded; a reconcile then deletes nothing
     if (seen && !stopped()) run.stats.deleted(await reconcile(reconcileRun(run), seen))
+    // Views never fail a run: one that cannot be built is recorded, and retried by the next.
+    if (!stopped()) run.stats.views(await refreshViews(viewRefreshOf(run)))
     return await run.finish(stopped() ? 'interrupted' : 'success')
   } catch (error) {
     return await run.finish(stopped() ? 'interrupted' : 'failed', error)
@@ -492,6 +496,18 @@ function lookupsOf(run: OpenRun, seen: SeenKeys | undefined): Lookups {
     ...(run.options.signal && { signal: run.options.signal }),
     ...(seen && { onReference: (resource: string, id: string) => seen.add(resource, id) }),
   })
+}
+
+function viewRefreshOf(run: OpenRun): ViewRefresh {
+  return {
+    session: run.session,
+    pipeline: run.pipeline.name,
+    dataset: run.pipeline.dataset,
+    capabilities: run.pipeline.destination.capabilities,
+    loadId: run.loadId,
+    views: run.pipeline.source.views ?? [],
+    ...(run.options.onNotice && { onNotice: run.options.onNotice }),
+  }
 }
 
 function reconcileRun(run: OpenRun) {

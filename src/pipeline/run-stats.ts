@@ -2,6 +2,7 @@ import type { HttpStats } from '../http/http-client.js'
 import type { LoadRecord, LoadStatus } from '../load/destination.js'
 import type { Reject } from '../normalize/normalizer.js'
 import type { ThenaSyncError } from '../errors.js'
+import type { ViewOutcome } from '../views/refresh-views.js'
 
 /** Progress of a run, for the CLI's progress display and logs. */
 export interface ProgressEvent {
@@ -53,6 +54,8 @@ export interface RunResult {
   readonly deleted?: number
   /** The error of a failed run (its message never contains the token). */
   readonly error?: ThenaSyncError
+  /** What a successful run did with each of the source's views; absent when it has none. */
+  readonly views?: readonly ViewOutcome[]
 }
 
 /**
@@ -106,6 +109,7 @@ export class RunStats {
   #unchanged = 0
   #deleted = 0
   readonly #skipped = new Map<string, string>()
+  #views: readonly ViewOutcome[] = []
 
   constructor(
     readonly loadId: string,
@@ -196,7 +200,14 @@ export class RunStats {
       rateLimited: s.rateLimited,
       unchanged: this.#unchanged + (pending?.unchanged ?? 0),
       ...(error !== undefined && { error }),
-      ...(this.#skipped.size > 0 && { details: { skipped: Object.fromEntries(this.#skipped) } }),
+      ...((this.#skipped.size > 0 || this.#viewsNotBuilt().length > 0) && {
+        details: {
+          ...(this.#skipped.size > 0 && { skipped: Object.fromEntries(this.#skipped) }),
+          ...(this.#viewsNotBuilt().length > 0 && {
+            viewsNotBuilt: Object.fromEntries(this.#viewsNotBuilt().map((v) => [v.name, v.error])),
+          }),
+        },
+      }),
     }
   }
 
@@ -217,7 +228,17 @@ export class RunStats {
       seconds: (Date.now() - this.#called) / 1000,
       deleted: this.#deleted,
       ...(error && { error }),
+      ...(this.#views.length > 0 && { views: this.#views }),
     }
+  }
+
+  /** What the run did with the views (after its last commit). */
+  views(outcomes: readonly ViewOutcome[]): void {
+    this.#views = outcomes
+  }
+
+  #viewsNotBuilt(): readonly ViewOutcome[] {
+    return this.#views.filter((v) => v.status === 'failed' || v.status === 'skipped')
   }
 
   #tally(resource: string): Tally {

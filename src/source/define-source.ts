@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Setting } from '../config/env.js'
 import type { PaginatorConfig } from './paginators/index.js'
 import type { AuthDeclaration } from './auth.js'
+import type { ViewDeclaration } from '../views/view-declaration.js'
 
 /** A strategy by name, or with its settings (`{ type: 'updated_since', field, param }`). */
 export type IncrementalDeclaration =
@@ -227,6 +228,11 @@ export interface SourceDefinition {
   readonly client?: SourceClient
   /** Settings merged under each resource at resolution (the resource's own win). Default none. */
   readonly resourceDefaults?: Partial<Omit<ResourceDefinition, 'name' | 'path' | 'schema'>>
+  /**
+   * Views kept in the pipeline's dataset, refreshed after every successful run (see
+   * src/views/); names unique and distinct from the tables'. Default none.
+   */
+  readonly views?: readonly ViewDeclaration[]
 }
 
 /** Declares a resource; an identity function that keeps the schema's type. */

@@ -34,11 +34,11 @@ const pipelineFor = (s: Simulator, destination: string) =>
 /** The `thena-sync:` lines of a command's stderr (its errors). */
 const errorsOf = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('thena-sync:'))
 
-/** Names of the tables in the warehouse's `thena` schema, sorted. */
+/** Names of the tables in the warehouse's `thena` schema (views aside), sorted. */
 async function tablesIn(url: string, s: Simulator): Promise<string[]> {
   const rows = await rowsOf(
     pipelineFor(s, url),
-    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'thena' ORDER BY 1`,
+    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'thena' AND table_type = 'BASE TABLE' ORDER BY 1`,
   )
   return rows.map((r) => String(r.t))
 }

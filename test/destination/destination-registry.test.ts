@@ -81,7 +81,7 @@ describe('destinationFromUrl', () => {
             `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'my_set'`,
           )
         ).rows,
-      ).toEqual([{ n: '4' }])
+      ).toEqual([{ n: '5' }])
     } finally {
       await session.close()
     }

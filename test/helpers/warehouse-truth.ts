@@ -114,10 +114,10 @@ export class DatasetTruth {
     expect(actual.sort(), table).toEqual(wanted.sort())
   }
 
-  /** The dataset's tables, system tables aside. */
+  /** The dataset's tables, system tables and views aside. */
   async tables(q: Query): Promise<string[]> {
     const rows = await q(
-      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = '${this.dataset}'`,
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = '${this.dataset}' AND table_type = 'BASE TABLE'`,
     )
     return rows.map((r) => String(r.t)).filter((t) => !t.startsWith('_thena'))
   }

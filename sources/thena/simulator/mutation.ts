@@ -44,6 +44,13 @@ export const mutationSchema = z.discriminatedUnion('op', [
   }),
   z.strictObject({ op: z.literal('addUsers'), count: z.number().int().min(1) }),
   z.strictObject({ op: z.literal('renameSubStatus'), id: z.string(), name: z.string().min(1) }),
+  z.strictObject({
+    op: z.literal('addCustomField'),
+    /** The definition's name, as requests' `custom_fields[].category_name` carry it. */
+    name: z.string().min(1),
+    fieldType: z.string().min(1).default('text'),
+    options: z.array(z.string()).default([]),
+  }),
 ])
 
 export type Mutation = z.input<typeof mutationSchema>
@@ -90,5 +97,7 @@ export function applyMutation(dataset: SimulatedDataset, input: Mutation): Mutat
       return { op: m.op, ids: dataset.addUsers(m.count) }
     case 'renameSubStatus':
       return { op: m.op, ids: dataset.renameSubStatus(m.id, m.name) ? [m.id] : [] }
+    case 'addCustomField':
+      return { op: m.op, ids: [dataset.addCustomField(m.name, m.fieldType, m.options)] }
   }
 }

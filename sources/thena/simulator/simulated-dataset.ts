@@ -351,6 +351,27 @@ export class SimulatedDataset {
     return true
   }
 
+  /**
+   * A new custom field definition (`/requests/custom-fields` lists it from now on); requests
+   * carry values of it once an update sets them. Returns its id.
+   */
+  addCustomField(name: string, fieldType: string, options: readonly string[]): string {
+    const now = nowSec()
+    const index = this.#customFields.length
+    const machine = hash32(this.#seed, 'custom-field-machine').toString(16).padStart(8, '0') + 'cf'
+    const id = makeObjectId(now, machine, index)
+    const at = new Date(now * 1000).toISOString()
+    this.#customFields.push({
+      id,
+      category_name: name,
+      field_type: fieldType,
+      options: options.map((option) => ({ name: option, value: option })),
+      created_at: at,
+      updated_at: at,
+    })
+    return id
+  }
+
   /** From position `fromIndex` on, records of `resource` gain a field of the given type. */
   addField(resource: DriftResource, path: readonly string[], type: FieldType, fromIndex = 0): void {
     this.#drifts.push({ kind: 'add', resource, path, type, fromIndex, salt: this.#drifts.length })
