@@ -242,7 +242,8 @@ export function dbtSources(pipeline: DbtPipeline, warehouse: DbtWarehouse): stri
     return tableYaml(
       relation,
       relation.kind === 'view'
-        ? 'A view over the tables, built after each run.'
+        ? (pipeline.source.views?.find((v) => v.name === relation.name)?.description ??
+            'A view over the tables, built after each run.')
         : 'A table in the dataset that thena-sync does not load.',
       relation.columns.map((column) => ({
         column,

@@ -19,6 +19,7 @@ import { platformPipeline } from '../../sources/thena-platform/index.js'
 import { startPlatformSimulator } from '../../sources/thena-platform/simulator/index.js'
 import type { PlatformSimulator } from '../../sources/thena-platform/simulator/index.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
+import { THENA_VIEWS } from '../../sources/thena/views.js'
 import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { runCli } from '../helpers/cli.js'
 import { DESTINATION_KINDS } from '../helpers/destinations.js'
@@ -121,14 +122,14 @@ for (const kind of DESTINATION_KINDS) {
         'thena',
         {},
       )
-      // Stand-ins for what other features put in a dataset (a history table, a view built
-      // after the run), and a table no API would name so.
+      // A stand-in for a history table, a view of the user's own, and a table no API would
+      // name so (the run itself built the source's views, `requests_enriched` among them).
       const hostileTable = 'odd "table": #1\nnext line'
       const hostileColumn = 'a "b": #c\nd é😀'
       const q = escapeSqlIdentifier
       for (const sql of [
         `CREATE TABLE thena.requests_history AS SELECT * FROM thena.requests`,
-        `CREATE VIEW thena.requests_enriched AS SELECT id, status, _thena_synced_at FROM thena.requests`,
+        `CREATE VIEW thena.my_view AS SELECT id, status, _thena_synced_at FROM thena.requests`,
         `CREATE TABLE thena.${q(hostileTable)} (id TEXT, ${q(hostileColumn)} TEXT)`,
       ])
         await rowsOf(pipeline, sql)
@@ -153,7 +154,12 @@ for (const kind of DESTINATION_KINDS) {
       ])
       expect(columnOf(source, 'requests_history', 'id').data_tests).toEqual(['not_null'])
       // `unique` on the key of every root (bolt's resources are keyed by `id`) and child, only.
-      const standIns = ['requests_history', 'requests_enriched', hostileTable]
+      const standIns = [
+        'requests_history',
+        'my_view',
+        hostileTable,
+        ...THENA_VIEWS.map((v) => v.name),
+      ]
       for (const table of source.tables.filter(
         (t) => !t.name.startsWith('_thena_') && !standIns.includes(t.name),
       ))
@@ -192,7 +198,10 @@ for (const kind of DESTINATION_KINDS) {
       expect(tableOf(source, 'requests__custom_fields').description).toContain(
         '`custom_fields` in `requests`',
       )
-      expect(tableOf(source, 'requests_enriched').description).toMatch(/view/i)
+      expect(tableOf(source, 'my_view').description).toMatch(/view/i)
+      // The source's views carry their declaration's description.
+      for (const view of THENA_VIEWS)
+        expect(tableOf(source, view.name).description).toBe(view.description)
       expect(tableOf(source, 'requests_history').description).toContain('`requests`')
 
       // Hostile names come back exactly, quoted for dbt's tests.
