@@ -325,9 +325,115 @@ export function requestCustomFieldValuesView(
   }
 }
 
-/** The bolt source's views: both request lists enriched, and the custom field values. */
+/** What `requestStatusPeriodsView` reads. */
+export interface RequestStatusPeriodsSettings {
+  /** Table of the requests; its history table is `<table>_history`. Default `requests`. */
+  readonly table?: string
+  /** Name of the view. Default `request_status_periods` (`<table>_status_periods` otherwise). */
+  readonly name?: string
+  /** Column of a request holding its status. Default `status`. */
+  readonly statusColumn?: string
+  /** Column of a request holding its sub-status id (§3.4: unknown shape). Default `sub_status`. */
+  readonly subStatusColumn?: string
+  /** Table of the sub-statuses. Default `sub_statuses`. */
+  readonly subStatusesTable?: string
+  /** Column of a sub-status holding its name (§3.7: unknown). Default `name`. */
+  readonly subStatusNameColumn?: string
+}
+
+/**
+ * `request_status_periods`: for each request, each stretch of time it was seen in one status
+ * and sub-status, from the versions of `requests_history` (docs/decisions.md #71). Consecutive
+ * versions in the same status and sub-status are one period; a period still open runs to now;
+ * a soft delete ends the last one. Periods of one request follow each other without gaps, so
+ * their durations add up to the time from its first observed version to its last end (or now).
+ */
+export function requestStatusPeriodsView(
+  settings: RequestStatusPeriodsSettings = {},
+): ViewDeclaration {
+  const table = settings.table ?? 'requests'
+  const s = {
+    name: table === 'requests' ? 'request_status_periods' : `${table}_status_periods`,
+    statusColumn: 'status',
+    subStatusColumn: 'sub_status',
+    subStatusesTable: 'sub_statuses',
+    subStatusNameColumn: 'name',
+    ...settings,
+  }
+  const history = `${table}_history`
+  return {
+    name: s.name,
+    description: `one row per request of ${table} and stretch of time in one status and sub-status, from ${history}`,
+    requires: [{ table: history, hint: `needs \`resources.${table}.history: true\`` }],
+    sql: (ctx) => {
+      const i = ctx.ident
+      const order = `ORDER BY ${i('valid_from')}, ${i('valid_to')} NULLS LAST`
+      const sameAsBefore = [
+        `${i('prev_to')} = ${i('valid_from')}`,
+        `${i('prev_status')} IS NOT DISTINCT FROM ${i('status')}`,
+        `${i('prev_sub_status')} IS NOT DISTINCT FROM ${i('sub_status_id')}`,
+      ].join(' AND ')
+      const names = ctx.hasColumn(s.subStatusesTable, s.subStatusNameColumn)
+      const epoch = (expr: string) => `EXTRACT(EPOCH FROM ${expr})`
+      return [
+        `WITH ${i('versions')} AS (`,
+        '  SELECT',
+        `    h.${i('id')} AS ${i('request_id')},`,
+        `    ${ctx.column('h', history, s.statusColumn)} AS ${i('status')},`,
+        `    ${ctx.column('h', history, s.subStatusColumn)} AS ${i('sub_status_id')},`,
+        `    h.${i('_thena_valid_from')} AS ${i('valid_from')},`,
+        `    h.${i('_thena_valid_to')} AS ${i('valid_to')}`,
+        `  FROM ${ctx.table(history)} AS h`,
+        `), ${i('neighbours')} AS (`,
+        `  SELECT v.*,`,
+        `    LAG(${i('status')}) OVER w AS ${i('prev_status')},`,
+        `    LAG(${i('sub_status_id')}) OVER w AS ${i('prev_sub_status')},`,
+        `    LAG(${i('valid_to')}) OVER w AS ${i('prev_to')}`,
+        `  FROM ${i('versions')} AS v`,
+        `  WINDOW w AS (PARTITION BY ${i('request_id')} ${order})`,
+        `), ${i('numbered')} AS (`,
+        `  SELECT n.*, SUM(CASE WHEN ${sameAsBefore} THEN 0 ELSE 1 END) OVER (`,
+        `    PARTITION BY ${i('request_id')} ${order} ROWS UNBOUNDED PRECEDING) AS ${i('period')}`,
+        `  FROM ${i('neighbours')} AS n`,
+        `), ${i('periods')} AS (`,
+        '  SELECT',
+        `    ${i('request_id')}, ${i('period')}, ${i('status')}, ${i('sub_status_id')},`,
+        `    MIN(${i('valid_from')}) AS ${i('started_at')},`,
+        // A period is open while its last version is: no end yet.
+        `    CASE WHEN COUNT(*) = COUNT(${i('valid_to')}) THEN MAX(${i('valid_to')}) END AS ${i('ended_at')},`,
+        `    COUNT(*) AS ${i('versions')}`,
+        `  FROM ${i('numbered')}`,
+        `  GROUP BY ${i('request_id')}, ${i('period')}, ${i('status')}, ${i('sub_status_id')}`,
+        ')',
+        'SELECT',
+        `  p.${i('request_id')},`,
+        `  p.${i('period')},`,
+        `  p.${i('status')},`,
+        `  p.${i('sub_status_id')},`,
+        `  ${names ? `ss.${i(s.subStatusNameColumn)}` : ctx.cast('NULL', 'text')} AS ${i('sub_status_name')},`,
+        `  p.${i('started_at')},`,
+        `  p.${i('ended_at')},`,
+        `  p.${i('ended_at')} IS NULL AS ${i('is_current')},`,
+        `  (${epoch(`COALESCE(p.${i('ended_at')}, CURRENT_TIMESTAMP)`)} - ${epoch(`p.${i('started_at')}`)}) / 60.0 AS ${i('duration_minutes')},`,
+        `  p.${i('versions')}`,
+        `FROM ${i('periods')} AS p`,
+        ...(names
+          ? [
+              `LEFT JOIN ${ctx.table(s.subStatusesTable)} AS ss ON ${ctx.cast(`ss.${i('id')}`, 'text')} = p.${i('sub_status_id')}`,
+            ]
+          : []),
+      ].join('\n')
+    },
+  }
+}
+
+/**
+ * The bolt source's views: both request lists enriched, the custom field values, and the
+ * status periods of requests (built once `requests` keeps history).
+ */
 export const THENA_VIEWS: readonly ViewDeclaration[] = [
   requestsEnrichedView(),
   requestsEnrichedView({ table: 'requests_v3' }),
   requestCustomFieldValuesView(),
+  requestStatusPeriodsView(),
 ]
