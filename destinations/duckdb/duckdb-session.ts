@@ -9,6 +9,7 @@ import type {
 import { TerminalError, TransientError } from '../../src/errors.js'
 import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { stateText } from '../../src/load/json-text.js'
+import { historyStatements } from '../../src/load/history-sql.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -97,6 +98,15 @@ export class DuckDbSession implements DestinationSession {
   async #run(sql: string, params?: DuckDBValue[]): Promise<void> {
     try {
       await this.#conn.run(sql, params)
+    } catch (error) {
+      throw toThenaSyncError(error, sql)
+    }
+  }
+
+  /** Runs a statement that changes rows; resolves to how many it changed. */
+  async #changed(sql: string, params?: DuckDBValue[]): Promise<number> {
+    try {
+      return Number((await this.#conn.run(sql, params)).rowsChanged)
     } catch (error) {
       throw toThenaSyncError(error, sql)
     }
@@ -274,16 +284,22 @@ export class DuckDbSession implements DestinationSession {
   async #appendRows(
     table: { readonly name: string; readonly columns: readonly ColumnSchema[] },
     rows: readonly Row[],
+    staging = false,
   ): Promise<void> {
     if (rows.length === 0) return
     const byName = new Map(table.columns.map((c) => [c.name, c]))
-    const layout = (await this.#layout(table.name)).map((name) => {
-      const column = byName.get(name)
-      if (column) return column
-      // A column the table has but this writer does not know (added by hand): left NULL.
-      return { name, type: 'text', path: [] } satisfies ColumnSchema
-    })
-    const appender = await this.#conn.createAppender(table.name, this.#schema, DUCKDB_CATALOG)
+    // A staging table is the session's own, made with exactly these columns.
+    const layout = staging
+      ? table.columns
+      : (await this.#layout(table.name)).map((name) => {
+          const column = byName.get(name)
+          if (column) return column
+          // A column the table has but this writer does not know (added by hand): left NULL.
+          return { name, type: 'text', path: [] } satisfies ColumnSchema
+        })
+    const appender = staging
+      ? await this.#conn.createAppender(table.name, 'main', 'temp')
+      : await this.#conn.createAppender(table.name, this.#schema, DUCKDB_CATALOG)
     try {
       // The table's own types: a column added by hand gets NULLs of its type.
       const types = layout.map((_, i) => appender.columnType(i))
@@ -345,6 +361,30 @@ export class DuckDbSession implements DestinationSession {
         [ids.value],
       )
       await this.#appendRows(table, rows)
+    },
+
+    writeHistory: async (root: TableSchema, history: TableSchema, rows?: readonly Row[]) => {
+      const stage = { name: '_thena_history_stage', columns: history.columns }
+      const sql = historyStatements(history, {
+        history: this.#t(history.name),
+        root: this.#t(root.name),
+        stage: `temp.main.${escapeIdentifier(stage.name)}`,
+        ident: escapeIdentifier,
+      })
+      if (rows === undefined) return this.#run(sql.closeDeleted)
+      if (rows.length === 0) return
+      const columns = history.columns.map((c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`)
+      await this.#run(
+        `CREATE OR REPLACE TEMP TABLE ${escapeIdentifier(stage.name)} (${columns.join(', ')})`,
+      )
+      await this.#appendRows(stage, rows, true)
+      // A run that changed nothing stops here: every staged row is current already.
+      if ((await this.#changed(sql.dropUnchanged)) < rows.length) {
+        await this.#run(sql.settleValidFrom)
+        await this.#run(sql.closeCurrent)
+        await this.#run(sql.openNew)
+      }
+      await this.#run(`DROP TABLE temp.main.${escapeIdentifier(stage.name)}`)
     },
 
     replaceChildren: async (
