@@ -9,7 +9,7 @@ import type {
 import { TerminalError, TransientError } from '../../src/errors.js'
 import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { stateText } from '../../src/load/json-text.js'
-import { historyStatements } from '../../src/load/history-sql.js'
+import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -98,15 +98,6 @@ export class DuckDbSession implements DestinationSession {
   async #run(sql: string, params?: DuckDBValue[]): Promise<void> {
     try {
       await this.#conn.run(sql, params)
-    } catch (error) {
-      throw toThenaSyncError(error, sql)
-    }
-  }
-
-  /** Runs a statement that changes rows; resolves to how many it changed. */
-  async #changed(sql: string, params?: DuckDBValue[]): Promise<number> {
-    try {
-      return Number((await this.#conn.run(sql, params)).rowsChanged)
     } catch (error) {
       throw toThenaSyncError(error, sql)
     }
@@ -261,6 +252,18 @@ export class DuckDbSession implements DestinationSession {
     this.#onClose()
   }
 
+  /** `rows` in a new temporary table of `table.columns` (replacing one of that name). */
+  async #stage(
+    table: { readonly name: string; readonly columns: readonly ColumnSchema[] },
+    rows: readonly Row[],
+  ): Promise<void> {
+    const columns = table.columns.map((c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`)
+    await this.#run(
+      `CREATE OR REPLACE TEMP TABLE ${escapeIdentifier(table.name)} (${columns.join(', ')})`,
+    )
+    await this.#appendRows(table, rows, true)
+  }
+
   /** The table's columns in the order DuckDB stores them. */
   async #layout(table: string): Promise<readonly string[]> {
     let names = this.#layouts.get(table)
@@ -364,26 +367,29 @@ export class DuckDbSession implements DestinationSession {
     },
 
     writeHistory: async (root: TableSchema, history: TableSchema, rows?: readonly Row[]) => {
+      const keys = { name: '_thena_history_keys', columns: keyStageColumns(history) }
       const stage = { name: '_thena_history_stage', columns: history.columns }
       const sql = historyStatements(history, {
         history: this.#t(history.name),
         root: this.#t(root.name),
+        keys: `temp.main.${escapeIdentifier(keys.name)}`,
         stage: `temp.main.${escapeIdentifier(stage.name)}`,
         ident: escapeIdentifier,
       })
       if (rows === undefined) return this.#run(sql.closeDeleted)
       if (rows.length === 0) return
-      const columns = history.columns.map((c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`)
-      await this.#run(
-        `CREATE OR REPLACE TEMP TABLE ${escapeIdentifier(stage.name)} (${columns.join(', ')})`,
+      await this.#stage(keys, rows)
+      const changed = new Set((await this.#rows(sql.changed)).map((r) => r.k as string))
+      await this.#run(`DROP TABLE temp.main.${escapeIdentifier(keys.name)}`)
+      // A batch re-read unchanged stops here.
+      if (changed.size === 0) return
+      await this.#stage(
+        stage,
+        rows.filter((r) => changed.has(String(r[history.primaryKey]))),
       )
-      await this.#appendRows(stage, rows, true)
-      // A run that changed nothing stops here: every staged row is current already.
-      if ((await this.#changed(sql.dropUnchanged)) < rows.length) {
-        await this.#run(sql.settleValidFrom)
-        await this.#run(sql.closeCurrent)
-        await this.#run(sql.openNew)
-      }
+      await this.#run(sql.settleValidFrom)
+      await this.#run(sql.closeCurrent)
+      await this.#run(sql.openNew)
       await this.#run(`DROP TABLE temp.main.${escapeIdentifier(stage.name)}`)
     },
 

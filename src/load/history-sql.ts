@@ -1,4 +1,15 @@
-import type { TableSchema } from '../normalize/table-schema.js'
+import type { ColumnSchema, TableSchema } from '../normalize/table-schema.js'
+
+/**
+ * What `writeHistory` stages of every row first: the key, the content hash and the deletion
+ * time. Only the rows the `changed` statement returns are staged whole: a batch of records
+ * re-read unchanged stages three narrow columns.
+ */
+export const keyStageColumns = (history: TableSchema): ColumnSchema[] => [
+  history.columns.find((c) => c.name === history.primaryKey)!,
+  { name: '_thena_content_hash', type: 'text', path: [] },
+  { name: '_thena_deleted_at', type: 'timestamp', path: [] },
+]
 
 /** How a session names the tables of one `writeHistory`: qualified, quoted, as its SQL takes them. */
 export interface HistoryNames {
@@ -6,7 +17,9 @@ export interface HistoryNames {
   readonly history: string
   /** Its root table. */
   readonly root: string
-  /** The session's staging table, holding the batch's history rows (the history's columns). */
+  /** The session's staging table of the batch's keys (KEY_STAGE_COLUMNS of the history). */
+  readonly keys: string
+  /** The session's staging table of the versions to write (the history's columns). */
   readonly stage: string
   /** One identifier, quoted (the destination's `escapeIdentifier`). */
   readonly ident: (name: string) => string
@@ -14,17 +27,24 @@ export interface HistoryNames {
 
 /**
  * The set-based statements of `writeHistory`, the same SQL on DuckDB and Postgres (each stages
- * the rows its own way first: an appender, COPY). Run in this order, in the transaction of the
- * batch, they are idempotent: replayed, the first drops every row as already current.
+ * rows its own way: an appender, COPY). Stage the keys, select the `changed` ones, stage their
+ * rows whole, then settle, close and open, in the transaction of the batch: idempotent, as a
+ * replayed batch has no changed key.
  */
 export function historyStatements(history: TableSchema, n: HistoryNames) {
   const key = n.ident(history.primaryKey)
   const columns = history.columns.map((c) => n.ident(c.name)).join(', ')
   return {
-    /** Rows whose content is the current version's already: nothing to write for them. */
-    dropUnchanged: `DELETE FROM ${n.stage} AS s WHERE s._thena_deleted_at IS NULL AND EXISTS (
-      SELECT 1 FROM ${n.history} AS h
-      WHERE h.${key} = s.${key} AND h._thena_is_current AND h._thena_content_hash = s._thena_content_hash)`,
+    /**
+     * The keys (as text, `k`) with something to write: a live record whose content is not its
+     * current version's, or a deleted one that still has a current version.
+     */
+    changed: `SELECT CAST(s.${key} AS TEXT) AS k FROM ${n.keys} AS s
+      WHERE CASE WHEN s._thena_deleted_at IS NULL
+        THEN NOT EXISTS (SELECT 1 FROM ${n.history} AS h WHERE h.${key} = s.${key}
+          AND h._thena_is_current AND h._thena_content_hash = s._thena_content_hash)
+        ELSE EXISTS (SELECT 1 FROM ${n.history} AS h WHERE h.${key} = s.${key} AND h._thena_is_current)
+      END`,
     /**
      * Each new version's start: the record's update time when it has one that is after every
      * earlier version of the key and not after the run saw it, else the time the run saw it

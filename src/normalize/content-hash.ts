@@ -13,18 +13,33 @@ export function contentHash(record: Record<string, unknown>): string {
     .digest('hex')
 }
 
+/** Keys as JSON strings, remembered: records repeat the same few hundred keys. */
+const quotedKeys = new Map<string, string>()
+
+function quoted(key: string): string {
+  let text = quotedKeys.get(key)
+  if (text === undefined) {
+    text = JSON.stringify(key)
+    // Bounded: keys that are data (ids as keys) would otherwise grow it without end.
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, text)
+  }
+  return text
+}
+
 /** Canonical JSON of `value`, or undefined for a value that counts as absent. */
 function canonical(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v) ?? 'null').join(',')}]`
-  if (typeof value === 'object') {
-    const parts: string[] = []
-    for (const key of Object.keys(value).sort()) {
-      const text = canonical((value as Record<string, unknown>)[key])
-      if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`)
-    }
-    return parts.length === 0 ? undefined : `{${parts.join(',')}}`
+  if (typeof value !== 'object') return JSON.stringify(value) ?? undefined
+  if (Array.isArray(value)) {
+    let text = '['
+    for (let i = 0; i < value.length; i++)
+      text += `${i === 0 ? '' : ','}${canonical(value[i]) ?? 'null'}`
+    return `${text}]`
   }
-  // Numbers, strings, booleans as JSON writes them (a non-finite number as null, as JSON does).
-  return JSON.stringify(value) ?? undefined
+  let text = ''
+  for (const key of Object.keys(value).sort()) {
+    const field = canonical((value as Record<string, unknown>)[key])
+    if (field !== undefined) text += `${text === '' ? '{' : ','}${quoted(key)}:${field}`
+  }
+  return text === '' ? undefined : `${text}}`
 }

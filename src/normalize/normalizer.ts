@@ -368,15 +368,16 @@ export class Normalizer {
   #version(root: Row, record: Record<string, unknown>): Row {
     const arrays = this.#arrays!
     const field = this.#resource.updatedAtField
-    return {
-      ...root,
-      _thena_content_hash: contentHash(record),
-      // The update time is a candidate start; the destination checks it against the versions.
-      _thena_valid_from: field === undefined ? null : (timestampOf(getOwn(record, field)) ?? null),
-      _thena_valid_to: null,
-      _thena_is_current: true,
-      _thena_children: Object.keys(arrays).length === 0 ? null : arrays,
-    }
+    // From the table's template, values assigned: a spread of a wide row is several times slower.
+    const version = this.#history!.newRow()
+    for (const column in root) version[column] = root[column]
+    version._thena_content_hash = contentHash(record)
+    // The update time is a candidate start; the destination checks it against the versions.
+    version._thena_valid_from =
+      field === undefined ? null : (timestampOf(getOwn(record, field)) ?? null)
+    version._thena_is_current = true
+    version._thena_children = Object.keys(arrays).length === 0 ? null : arrays
+    return version
   }
 
   /**

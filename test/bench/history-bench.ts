@@ -38,13 +38,15 @@ const pipelineFor = (sim: SpawnedSimulator, destination: string, history: boolea
 
 /** Versions in `requests_history`, and how many of them are closed (0, 0 without history). */
 async function historyCounts(p: ResolvedPipeline): Promise<{ rows: number; closed: number }> {
-  const session = await p.destination.connect({ readOnly: true })
+  if (!p.resources.find((r) => r.name === 'requests')!.history) return { rows: 0, closed: 0 }
+  const session = await p.destination.connect()
   try {
     const { rows } = await session.query(
       `SELECT count(*) AS n, count(*) FILTER (WHERE NOT _thena_is_current) AS closed FROM thena.requests_history`,
     )
     return { rows: Number(rows[0]!.n), closed: Number(rows[0]!.closed) }
   } catch {
+    // Not created yet: before the first run.
     return { rows: 0, closed: 0 }
   } finally {
     await session.close()

@@ -166,6 +166,12 @@ for (const kind of DESTINATION_KINDS) {
         recent.map((id) => (edited.includes(id) ? 4 : 3)),
       )
       expect(versionCounts(history, editedOnly)).toEqual(editedOnly.map(() => 2))
+      // A version begins at the request's update time (`updatedAtField`), not when it was read.
+      const truthOf = new Map([...s.truth.requests()].map((r) => [String(r.id), r]))
+      for (const id of editedOnly)
+        expect(epochMs(history.get(id)![1]!._thena_valid_from)).toBe(
+          Date.parse(String(truthOf.get(id)!.updated_at)),
+        )
       const statuses = history.get(recent[0]!)!.map((v) => v.status)
       expect(new Set(statuses).size).toBe(3)
       expect(total(history)).toBe(live.length + 2 * recent.length + edited.length)
