@@ -133,6 +133,16 @@ for (const kind of DESTINATION_KINDS) {
 }
 
 describe('history setting', () => {
+  it('off: no history table, no version row, nothing hashed', () => {
+    const registry = new SchemaRegistry({ maxIdentifierLength: 63 })
+    const normalizer = new Normalizer(registry, { ...items, history: false }, 'L0')
+    normalizer.add({ id: 'a', name: 'one', updatedAt: T(1) })
+    const batch = normalizer.take()
+    expect([...batch.rows.keys()]).toEqual(['items'])
+    expect(registry.tables.map((t) => t.name)).toEqual(['items', 'items__tags'])
+    expect(Object.keys(batch.rows.get('items')![0]!)).not.toContain('_thena_content_hash')
+  })
+
   it('a value other than true or false is one line naming the field and the fix', () => {
     const config = {
       pipelines: {

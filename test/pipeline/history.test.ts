@@ -220,6 +220,8 @@ for (const kind of DESTINATION_KINDS) {
         const table = (await session.readTables()).find((t) => t.name === 'requests_history')!
         expect(table.historyOf).toBe('requests')
         expect(table.columns.map((c) => c.name)).toContain('brand_new')
+        // A resource without history has no history table.
+        expect((await session.readTables()).map((t) => t.name)).not.toContain('users_history')
       } finally {
         await session.close()
       }
