@@ -9,6 +9,7 @@ import type {
 import { TerminalError, TransientError } from '../../src/errors.js'
 import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { stateText } from '../../src/load/json-text.js'
+import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import type {
   DestinationSession,
   DestinationTransaction,
@@ -262,6 +263,18 @@ export class DuckDbSession implements DestinationSession {
     this.#onClose()
   }
 
+  /** `rows` in a new temporary table of `table.columns` (replacing one of that name). */
+  async #stage(
+    table: { readonly name: string; readonly columns: readonly ColumnSchema[] },
+    rows: readonly Row[],
+  ): Promise<void> {
+    const columns = table.columns.map((c) => `${escapeIdentifier(c.name)} ${typeNames[c.type]}`)
+    await this.#run(
+      `CREATE OR REPLACE TEMP TABLE ${escapeIdentifier(table.name)} (${columns.join(', ')})`,
+    )
+    await this.#appendRows(table, rows, true)
+  }
+
   /** The table's columns in the order DuckDB stores them. */
   async #layout(table: string): Promise<readonly string[]> {
     let names = this.#layouts.get(table)
@@ -285,16 +298,22 @@ export class DuckDbSession implements DestinationSession {
   async #appendRows(
     table: { readonly name: string; readonly columns: readonly ColumnSchema[] },
     rows: readonly Row[],
+    staging = false,
   ): Promise<void> {
     if (rows.length === 0) return
     const byName = new Map(table.columns.map((c) => [c.name, c]))
-    const layout = (await this.#layout(table.name)).map((name) => {
-      const column = byName.get(name)
-      if (column) return column
-      // A column the table has but this writer does not know (added by hand): left NULL.
-      return { name, type: 'text', path: [] } satisfies ColumnSchema
-    })
-    const appender = await this.#conn.createAppender(table.name, this.#schema, DUCKDB_CATALOG)
+    // A staging table is the session's own, made with exactly these columns.
+    const layout = staging
+      ? table.columns
+      : (await this.#layout(table.name)).map((name) => {
+          const column = byName.get(name)
+          if (column) return column
+          // A column the table has but this writer does not know (added by hand): left NULL.
+          return { name, type: 'text', path: [] } satisfies ColumnSchema
+        })
+    const appender = staging
+      ? await this.#conn.createAppender(table.name, 'main', 'temp')
+      : await this.#conn.createAppender(table.name, this.#schema, DUCKDB_CATALOG)
     try {
       // The table's own types: a column added by hand gets NULLs of its type.
       const types = layout.map((_, i) => appender.columnType(i))
@@ -356,6 +375,33 @@ export class DuckDbSession implements DestinationSession {
         [ids.value],
       )
       await this.#appendRows(table, rows)
+    },
+
+    writeHistory: async (root: TableSchema, history: TableSchema, rows?: readonly Row[]) => {
+      const keys = { name: '_thena_history_keys', columns: keyStageColumns(history) }
+      const stage = { name: '_thena_history_stage', columns: history.columns }
+      const sql = historyStatements(history, {
+        history: this.#t(history.name),
+        root: this.#t(root.name),
+        keys: `temp.main.${escapeIdentifier(keys.name)}`,
+        stage: `temp.main.${escapeIdentifier(stage.name)}`,
+        ident: escapeIdentifier,
+      })
+      if (rows === undefined) return this.#run(sql.closeDeleted)
+      if (rows.length === 0) return
+      await this.#stage(keys, rows)
+      const changed = new Set((await this.#rows(sql.changed)).map((r) => r.k as string))
+      await this.#run(`DROP TABLE temp.main.${escapeIdentifier(keys.name)}`)
+      // A batch re-read unchanged stops here.
+      if (changed.size === 0) return
+      await this.#stage(
+        stage,
+        rows.filter((r) => changed.has(String(r[history.primaryKey]))),
+      )
+      await this.#run(sql.settleValidFrom)
+      await this.#run(sql.closeCurrent)
+      await this.#run(sql.openNew)
+      await this.#run(`DROP TABLE temp.main.${escapeIdentifier(stage.name)}`)
     },
 
     replaceChildren: async (

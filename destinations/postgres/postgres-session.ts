@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
 import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
 import { jsonText, stateText } from '../../src/load/json-text.js'
+import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import { MAX_WAIT_SETTING, WaitTooLongError } from '../../src/http/wait-policy.js'
 import type {
   DestinationSession,
@@ -532,6 +533,18 @@ export class PostgresSession implements DestinationSession {
     await pipeline(Readable.from(copyTextChunks(columns, rows)), stream)
   }
 
+  /** `rows` in a new temporary table of `columns`, dropped at the latest on commit. */
+  async #stage(
+    name: string,
+    columns: readonly ColumnSchema[],
+    rows: readonly Row[],
+  ): Promise<void> {
+    let create = this.#root.schema.createTable(name).temporary().onCommit('drop')
+    for (const column of columns) create = create.addColumn(column.name, columnType(column))
+    await create.execute()
+    await this.#copy(escapeIdentifier(name), columns, rows)
+  }
+
   /** System-table rows as Kysely values: epoch ms as Date, JSON serialized. */
   #values(table: SystemTable, row: Row): Record<string, unknown> {
     const out: Record<string, unknown> = {}
@@ -561,12 +574,22 @@ export class PostgresSession implements DestinationSession {
         if (change.kind === 'create_table') {
           const table = change.table
           let create = this.#db.schema.createTable(table.name).ifNotExists()
+          // A history table holds several versions per key: no primary key.
           for (const column of table.columns) {
             create = create.addColumn(column.name, columnType(column), (c) =>
-              column.name === table.primaryKey ? c.primaryKey() : c,
+              column.name === table.primaryKey && !table.historyOf ? c.primaryKey() : c,
             )
           }
           await create.execute()
+          if (table.historyOf) {
+            // Each batch finds its keys' versions, the current one first.
+            await this.#db.schema
+              .createIndex(shortenIdentifier(`${table.name}__thena_key_idx`, MAX_IDENTIFIER))
+              .ifNotExists()
+              .on(table.name)
+              .columns([table.primaryKey, '_thena_is_current'])
+              .execute()
+          }
           if (table.parent) {
             // Child rows are replaced by root id on every merge: without this index each
             // replacement would scan the whole child table.
@@ -617,6 +640,35 @@ export class PostgresSession implements DestinationSession {
         )
         .onConflict((oc) => oc.column(table.primaryKey).doUpdateSet(updates))
         .execute()
+      await sql`DROP TABLE ${sql.raw(escapeIdentifier(stage))}`.execute(this.#db)
+    },
+
+    writeHistory: async (root: TableSchema, history: TableSchema, rows?: readonly Row[]) => {
+      const keys = `_thena_stage_${this.#stageSeq++}`
+      const stage = `_thena_stage_${this.#stageSeq++}`
+      const statements = historyStatements(history, {
+        history: this.#t(history.name),
+        root: this.#t(root.name),
+        keys: escapeIdentifier(keys),
+        stage: escapeIdentifier(stage),
+        ident: escapeIdentifier,
+      })
+      if (rows === undefined) return void (await sql.raw(statements.closeDeleted).execute(this.#db))
+      if (rows.length === 0) return
+      await this.#stage(keys, keyStageColumns(history), rows)
+      const found = await sql.raw<{ k: string }>(statements.changed).execute(this.#db)
+      const changed = new Set(found.rows.map((r) => r.k))
+      await sql`DROP TABLE ${sql.raw(escapeIdentifier(keys))}`.execute(this.#db)
+      // A batch re-read unchanged stops here.
+      if (changed.size === 0) return
+      await this.#stage(
+        stage,
+        history.columns,
+        rows.filter((r) => changed.has(String(r[history.primaryKey]))),
+      )
+      await sql.raw(statements.settleValidFrom).execute(this.#db)
+      await sql.raw(statements.closeCurrent).execute(this.#db)
+      await sql.raw(statements.openNew).execute(this.#db)
       await sql`DROP TABLE ${sql.raw(escapeIdentifier(stage))}`.execute(this.#db)
     },
 

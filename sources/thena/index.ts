@@ -38,6 +38,8 @@ const requestList = (name: string, path: string) =>
     paginator: cursorPaging,
     incremental: 'page_lookback',
     createdAtField: 'created_at',
+    // With `history`, a version begins at the request's update time rather than when read.
+    updatedAtField: 'updated_at',
     dependents: [assignedUsers],
   })
 

@@ -32,6 +32,13 @@ export const SYSTEM_COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "The parent row's key: the record's key for an array of the record, else the parent element's `_thena_id`.",
   _thena_root_id: "The key of the record (in the resource's table) this row belongs to.",
   _thena_list_idx: 'The position of the element in its array, from 0.',
+  _thena_content_hash:
+    "SHA-256 of the record's content (null fields left out): a new version is written when it changes.",
+  _thena_valid_from: 'When this version began: the record’s update time, or when a run read it.',
+  _thena_valid_to:
+    'When this version ended (the next version began, or the record was deleted); null while current.',
+  _thena_is_current: 'Whether this is the current version of the record.',
+  _thena_children: "The record's arrays of objects in this version, as JSON keyed by child table.",
 }
 
 const OTHER_SYSTEM_COLUMN = 'A column thena-sync maintains.'
@@ -42,6 +49,8 @@ const SYSTEM_TABLE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   _thena_state: "thena-sync's committed position in each resource, per pipeline.",
   _thena_schema_history: 'Every table and column thena-sync created, with the run that did.',
   _thena_rejects: 'Records thena-sync could not load, with the reason.',
+  _thena_views:
+    'The views thena-sync keeps in this dataset: built, failed (with the error) or skipped.',
 }
 
 const KEY_TESTS = ['unique', 'not_null'] as const
@@ -202,17 +211,12 @@ export function dbtSources(pipeline: DbtPipeline, warehouse: DbtWarehouse): stri
   )
   const relations = ordered.map((relation): YamlValue => {
     const table = tables.get(relation.name)
-    if (table && relation.kind === 'table') {
-      const own = docs.get(table.resource)
-      return tableYaml(
-        relation,
-        tableDescription(table, tables, own),
-        tableColumns(relation.columns, table, tables, own),
-      )
-    }
-    const of = relation.name.endsWith('_history')
-      ? tables.get(relation.name.slice(0, -'_history'.length))
-      : undefined
+    // A history table names its root; one whose schema history is gone, by its name.
+    const of = table
+      ? table.historyOf && tables.get(table.historyOf)
+      : relation.name.endsWith('_history')
+        ? tables.get(relation.name.slice(0, -'_history'.length))
+        : undefined
     if (of && relation.kind === 'table')
       // Same-named columns mean what they mean in the table whose versions these are; a key
       // repeats there, once per version.
@@ -224,6 +228,14 @@ export function dbtSources(pipeline: DbtPipeline, warehouse: DbtWarehouse): stri
           tests: entry.tests && ['not_null'],
         })),
       )
+    if (table && relation.kind === 'table') {
+      const own = docs.get(table.resource)
+      return tableYaml(
+        relation,
+        tableDescription(table, tables, own),
+        tableColumns(relation.columns, table, tables, own),
+      )
+    }
     const own = system.get(relation.name)
     if (own || relation.name.startsWith('_thena_'))
       return tableYaml(

@@ -70,7 +70,8 @@ export function schemaCommand(): Command {
           )
         const tables = all.filter((t) => !flags.resource || t.resource === flags.resource)
         if (flags.zod) {
-          for (const root of tables.filter((t) => !t.parent)) console.log(zodSource(root, all))
+          for (const root of tables.filter((t) => !t.parent && !t.historyOf))
+            console.log(zodSource(root, all))
           return
         }
         if (flags.history) {
@@ -91,7 +92,9 @@ export function schemaCommand(): Command {
         for (const table of tables) {
           const from = table.parent
             ? `child of ${table.parent} (array ${table.arrayPath!.join('.')})`
-            : `resource ${table.resource}, key ${table.primaryKey}`
+            : table.historyOf
+              ? `versions of ${table.historyOf} (history), several rows per ${table.primaryKey}`
+              : `resource ${table.resource}, key ${table.primaryKey}`
           console.log(`\n${table.name}: ${from}`)
           const rows = table.columns.map((c) => ({
             column: c.name,

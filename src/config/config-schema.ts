@@ -86,6 +86,7 @@ const resourceSchema = strict({
   params: z.record(z.string(), setting).optional(),
   order: z.enum(LIST_ORDERS).optional(),
   refresh: z.enum(CHILD_REFRESH).optional(),
+  history: z.boolean().optional(),
 })
 
 const sourceSchema = z

@@ -38,6 +38,12 @@ export interface ResourceConfig {
   readonly refresh?: ChildRefresh
   /** How the list is ordered by creation time (`oldest_first`, `newest_first`, `unordered`), for `backfill`. Default the source's. */
   readonly order?: ListOrder
+  /**
+   * Keep every version of each record that a run observes in `<table>_history`: a new version
+   * when the record's content changed, the previous one closed (README, "History"). `true` or
+   * `false`. Default the resource's declaration, else false.
+   */
+  readonly history?: boolean
 }
 
 /** When `schedule` runs a pipeline. */

@@ -118,8 +118,15 @@ export class Lookups {
     const target = this.#ctx.sourceResources.find((r) => r.name === name)
     if (!target)
       throw new TerminalError('config_invalid', `dependent resource \`${name}\` is not defined`)
-    const contract = this.#ctx.resources.find((r) => r.name === name)?.contract
-    normalizer = new Normalizer(this.#ctx.registry, target, this.#ctx.loadId, contract)
+    const resolved = this.#ctx.resources.find((r) => r.name === name)
+    // The pipeline's settings of the resource apply to the records lookups fill too.
+    const history = resolved?.history ?? target.history
+    normalizer = new Normalizer(
+      this.#ctx.registry,
+      { ...target, history },
+      this.#ctx.loadId,
+      resolved?.contract,
+    )
     this.#normalizers.set(name, normalizer)
     return normalizer
   }

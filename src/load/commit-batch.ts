@@ -23,6 +23,8 @@ interface Plan {
   readonly batch: NormalizedBatch
   readonly root: TableSchema
   readonly children: readonly TableSchema[]
+  /** The root's history table, when the batch holds versions for it. */
+  readonly history?: TableSchema
 }
 
 /**
@@ -41,13 +43,18 @@ export async function commitBatch(
   // commit runs, the next batch is normalized and may add tables and columns that this
   // transaction has not created.
   const changes = registry.takeChanges().map(snapshotChange)
-  const plans: Plan[] = commit.batches.map((batch) => ({
-    batch,
-    root: snapshot(registry.table(batch.resource)!.schema),
-    children: registry.tables
-      .filter((t) => t.resource === batch.resource && t.parent)
-      .map(snapshot),
-  }))
+  const plans: Plan[] = commit.batches.map((batch) => {
+    const root = registry.table(batch.resource)!
+    const history = root.history && batch.rows.has(root.history.schema.name)
+    return {
+      batch,
+      root: snapshot(root.schema),
+      children: registry.tables
+        .filter((t) => t.resource === batch.resource && t.parent)
+        .map(snapshot),
+      ...(history && { history: snapshot(root.history!.schema) }),
+    }
+  })
   const write = (kept: readonly Plan[], quarantined: readonly Reject[]) =>
     retryTransient(() =>
       session.transaction(async (tx) => {
@@ -74,7 +81,10 @@ export async function commitBatch(
   }
 }
 
-/** Schema changes, root rows merged, child rows replaced, and the batch's own rejects. */
+/**
+ * Schema changes, root rows merged (and versioned, with `history`), child rows replaced, and
+ * the batch's own rejects.
+ */
 async function writeRows(
   tx: DestinationTransaction,
   changes: readonly SchemaChange[],
@@ -82,8 +92,10 @@ async function writeRows(
   { pipeline, loadId }: Pick<BatchCommit, 'pipeline' | 'loadId'>,
 ): Promise<void> {
   await tx.applySchema(changes, loadId)
-  for (const { batch, root, children } of plans) {
+  for (const { batch, root, children, history } of plans) {
     await tx.merge(root, batch.rows.get(root.name) ?? [])
+    const versions = history && batch.rows.get(history.name)
+    if (versions && versions.length > 0) await tx.writeHistory(root, history, versions)
     // Every child table of the resource, including ones this batch has no rows for: a
     // record whose array became empty must lose its old child rows.
     for (const table of children) {
@@ -189,7 +201,8 @@ function without(plan: Plan, drop: (id: string) => boolean): Plan {
   if (!batch.rootIds.some(drop)) return plan
   const rows = new Map<string, Row[]>()
   for (const [table, list] of batch.rows) {
-    const key = table === root.name ? root.primaryKey : '_thena_root_id'
+    const key =
+      table === root.name || table === plan.history?.name ? root.primaryKey : '_thena_root_id'
     rows.set(
       table,
       list.filter((row) => !drop(String(row[key]))),
@@ -206,8 +219,9 @@ const COMMIT_ATTEMPTS = 3
 
 /**
  * Runs a destination transaction again when it fails transiently. Safe because every commit is
- * idempotent: rows merge on their key, child rows are replaced, state and load rows are
- * upserted, and schema changes are applied with IF NOT EXISTS.
+ * idempotent: rows merge on their key, child rows are replaced, a version whose content is
+ * already current is not written again, state and load rows are upserted, and schema changes
+ * are applied with IF NOT EXISTS.
  */
 export async function retryTransient<T>(transaction: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

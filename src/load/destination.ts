@@ -270,6 +270,15 @@ export interface DestinationTransaction {
   applySchema(changes: readonly SchemaChange[], loadId: string): Promise<void>
   /** Upserts root rows on the table's primary key. */
   merge(table: TableSchema, rows: readonly Row[]): Promise<void>
+  /**
+   * Versions root records in `history` (a table whose `historyOf` is `root`), idempotently: a
+   * row of `rows` whose content hash differs from its key's current version opens a new one
+   * (`_thena_valid_from` settled from the row's update time and the versions before it), closing
+   * that one where the new begins; a soft-deleted record's current version closes at its
+   * `_thena_deleted_at`, opening none; and without `rows`, every record `root` holds
+   * soft-deleted has its current version closed so (after `markDeleted`).
+   */
+  writeHistory(root: TableSchema, history: TableSchema, rows?: readonly Row[]): Promise<void>
   /** Replaces the child rows of the given root records with `rows`. */
   replaceChildren(
     table: TableSchema,

@@ -93,6 +93,7 @@ export const SCHEMA_HISTORY_TABLE: SystemTable = {
     col('primary_key', 'text'),
     col('load_id', 'text'),
     col('recorded_at', 'timestamp'),
+    col('history_of', 'text'),
   ],
 }
 
@@ -215,6 +216,7 @@ export function historyRows(
       primary_key: table.primaryKey,
       load_id: loadId,
       recorded_at: now,
+      history_of: table.historyOf ?? null,
     })
   for (const change of changes) {
     if (change.kind === 'create_table') {
@@ -240,6 +242,7 @@ export function tablesFromHistory(rows: readonly Record<string, unknown>[]): Tab
         resource: row.resource as string,
         ...(row.parent_table != null && { parent: row.parent_table as string }),
         ...(arrayPath && { arrayPath }),
+        ...(row.history_of != null && { historyOf: row.history_of as string }),
         primaryKey: row.primary_key as string,
         columns: [],
       }
@@ -498,7 +501,9 @@ export function sqlSystemReads(read: SqlReader, names: SqlNames, dataset: string
       }
       const tables = tablesFromHistory(await read(SYSTEM_READS.schemaHistory(names, false)))
       for (const resource of resources) {
-        const root = tables.find((table) => table.resource === resource && !table.parent)
+        const root = tables.find(
+          (table) => table.resource === resource && !table.parent && !table.historyOf,
+        )
         const [row] = await read(SYSTEM_READS.openRejects(names, root), [pipeline, resource])
         out.set(resource, Number(row?.n ?? 0))
       }

@@ -11,11 +11,14 @@ export interface FingerprintedResource {
   readonly recordsPath: readonly string[]
   readonly contract: SchemaContract
   readonly schema: Zod.ZodType
+  /** Whether versions are kept: turning it on reads unchanged pages once, to version them. */
+  readonly history?: boolean
 }
 
 /**
  * What decides the rows a resource's records become: this package's version (its normalizer
- * and built-in schemas), the resource's zod schema, key, records path and schema contract.
+ * and built-in schemas), the resource's zod schema, key, records path and schema contract, and
+ * whether it keeps history.
  * Two equal fingerprints read equal JSON into equal rows.
  */
 export function normalizationFingerprint(resource: FingerprintedResource): string {
@@ -41,6 +44,8 @@ export function normalizationFingerprint(resource: FingerprintedResource): strin
         recordsPath: resource.recordsPath,
         contract: resource.contract,
         schema,
+        // Only when on: the fingerprints of resources without history stay as they were.
+        ...(resource.history === true && { history: true }),
       }),
     )
     .digest('base64url')

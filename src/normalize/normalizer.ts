@@ -8,6 +8,7 @@ import type { SchemaContract } from './schema-contract.js'
 import { pathKey } from './schema-registry.js'
 import { TerminalError, ThenaSyncError } from '../errors.js'
 import type { Shape } from './zod-shape.js'
+import { contentHash } from './content-hash.js'
 
 /** A record that failed its contract: kept whole, with the reason, in `_thena_rejects`. */
 export interface Reject {
@@ -21,7 +22,12 @@ export interface Reject {
 /** Rows of every table touched by a batch of records of one resource. */
 export interface NormalizedBatch {
   readonly resource: string
-  /** Rows per table name; root rows are unique by key (the last occurrence wins). */
+  /**
+   * Rows per table name; root rows are unique by key (the last occurrence wins). A resource with
+   * `history` has one row per root row in its history table too: the root row's columns, the
+   * content hash, the record's arrays of objects, and the update time (or null) as
+   * `_thena_valid_from`, which the destination settles (`writeHistory`).
+   */
   readonly rows: ReadonlyMap<string, Row[]>
   /** Keys of the root records in the batch: their child rows are replaced whole. */
   readonly rootIds: readonly string[]
@@ -31,6 +37,8 @@ export interface NormalizedBatch {
 interface Pending {
   readonly root: Row
   readonly children: [string, Row][]
+  /** The history row, for a resource with `history`. */
+  readonly version?: Row
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -231,6 +239,10 @@ export class Normalizer {
   readonly #schema: z.ZodType
   readonly #shape: Shape
   readonly #root: TableState
+  /** The root's history table, when the resource keeps `history`; else nothing is hashed. */
+  readonly #history: TableState | undefined
+  /** The record's arrays of objects (child tables) by child table name, while flattening it. */
+  #arrays: Record<string, unknown[]> | undefined
   readonly #loadId: string
   readonly #contract: SchemaContract
   #syncedAt: number
@@ -254,6 +266,7 @@ export class Normalizer {
     this.#syncedAt = Date.now()
     this.#root = registry.rootTable(resource.name, resource.primaryKey)
     this.#declare(this.#root, this.#shape, [])
+    this.#history = resource.history === true ? registry.historyTable(this.#root) : undefined
   }
 
   /** Columns and child tables the contract declares exist even before a value arrives. */
@@ -342,11 +355,29 @@ export class Normalizer {
       if (deletedAt !== undefined) root._thena_deleted_at = deletedAt
     }
     const children: [string, Row][] = []
+    this.#arrays = this.#history ? {} : undefined
     this.#flatten(this.#root, root, rec, [], this.#root.paths, this.#shape, id, id, children, 0)
     if (this.#notes.length > 0) this.#reject(record, id, `discard_value: ${this.#notes.join('; ')}`)
+    const version = this.#history ? this.#version(root, rec) : undefined
     // A record repeated in one batch (an API repeating a row across pages) is kept once: the last.
     this.#pending.delete(id)
-    this.#pending.set(id, { root, children })
+    this.#pending.set(id, version ? { root, children, version } : { root, children })
+  }
+
+  /** The history row of a record: its root row, content hash, arrays and update time. */
+  #version(root: Row, record: Record<string, unknown>): Row {
+    const arrays = this.#arrays!
+    const field = this.#resource.updatedAtField
+    // From the table's template, values assigned: a spread of a wide row is several times slower.
+    const version = this.#history!.newRow()
+    for (const column in root) version[column] = root[column]
+    version._thena_content_hash = contentHash(record)
+    // The update time is a candidate start; the destination checks it against the versions.
+    version._thena_valid_from =
+      field === undefined ? null : (timestampOf(getOwn(record, field)) ?? null)
+    version._thena_is_current = true
+    version._thena_children = Object.keys(arrays).length === 0 ? null : arrays
+    return version
   }
 
   /**
@@ -371,8 +402,10 @@ export class Normalizer {
   /** The batch so far; the normalizer starts a new one. */
   take(): NormalizedBatch {
     const rows = new Map<string, Row[]>([[this.#root.schema.name, []]])
-    for (const { root, children } of this.#pending.values()) {
+    if (this.#history) rows.set(this.#history.schema.name, [])
+    for (const { root, children, version } of this.#pending.values()) {
       rows.get(this.#root.schema.name)!.push(root)
+      if (version) rows.get(this.#history!.schema.name)!.push(version)
       for (const [table, row] of children) {
         let list = rows.get(table)
         if (!list) rows.set(table, (list = []))
@@ -449,6 +482,9 @@ export class Normalizer {
           )
             continue
           const child = this.#registry.childTable(table, arrayPath)
+          // A version keeps its child rows as the arrays they came from (child tables of a
+          // child table are inside their elements).
+          if (this.#arrays && table === this.#root) this.#arrays[child.schema.name] = value
           const element = hint?.kind === 'array' ? hint.element : undefined
           for (let i = 0; i < value.length; i++) {
             const item = value[i]

@@ -1,5 +1,9 @@
 import { pathName, shortenIdentifier, snakeCase } from './naming.js'
-import { CHILD_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS } from './table-schema.js'
+import {
+  CHILD_SYSTEM_COLUMNS,
+  HISTORY_SYSTEM_COLUMNS,
+  ROOT_SYSTEM_COLUMNS,
+} from './table-schema.js'
 import type { ColumnSchema, ColumnType, Row, SchemaChange, TableSchema } from './table-schema.js'
 
 /** The naming limits of the destination (from its capabilities). */
@@ -51,6 +55,8 @@ export class TableState {
   readonly paths: PathNode = pathNode()
   /** The overflow column, once the table has one. */
   overflow: ColumnSchema | undefined
+  /** A root table's history table, once it has one: it gets every column the root gets. */
+  history: TableState | undefined
   /** A root table made this run: the key field's path, the one path its key column name is for. */
   keyPath: string | undefined
 
@@ -137,6 +143,8 @@ export class SchemaRegistry {
       const parent = state.schema.parent ? this.#tables.get(state.schema.parent) : undefined
       if (parent && state.schema.arrayPath)
         parent.children.set(pathKey(state.schema.arrayPath), state)
+      const root = state.schema.historyOf ? this.#tables.get(state.schema.historyOf) : undefined
+      if (root) root.history = state
     }
   }
 
@@ -196,6 +204,28 @@ export class SchemaRegistry {
     })
     this.#tables.set(name, state)
     parent.children.set(key, state)
+    this.#changes.push({ kind: 'create_table', table: state.schema })
+    return state
+  }
+
+  /**
+   * The history table of a root table (`<root>_history`), created if new: the root's columns as
+   * they are now, plus HISTORY_SYSTEM_COLUMNS; every column the root gets later, it gets too.
+   */
+  historyTable(root: TableState): TableState {
+    if (root.history) return root.history
+    let name = shortenIdentifier(`${root.schema.name}_history`, this.#limits.maxIdentifierLength)
+    for (let n = 2; this.#tables.has(name); n++)
+      name = shortenIdentifier(`${root.schema.name}_history_${n}`, this.#limits.maxIdentifierLength)
+    const state = new TableState({
+      name,
+      resource: root.schema.resource,
+      historyOf: root.schema.name,
+      primaryKey: root.schema.primaryKey,
+      columns: [...root.schema.columns, ...HISTORY_SYSTEM_COLUMNS],
+    })
+    this.#tables.set(name, state)
+    root.history = state
     this.#changes.push({ kind: 'create_table', table: state.schema })
     return state
   }
@@ -260,6 +290,9 @@ export class SchemaRegistry {
       c.kind === 'create_table' ? !pending.has(c.table.name) : !pending.has(c.table),
     )
     for (const name of pending) {
+      const historyOf = this.#tables.get(name)?.schema.historyOf
+      const root = historyOf === undefined ? undefined : this.#tables.get(historyOf)
+      if (root?.history?.schema.name === name) root.history = undefined
       const parent = this.#tables.get(name)?.schema.parent
       const parentState = parent === undefined ? undefined : this.#tables.get(parent)
       for (const [key, child] of parentState?.children ?? [])
@@ -279,6 +312,10 @@ export class SchemaRegistry {
     table.add(column)
     const created = this.#changes.some((c) => c.kind === 'create_table' && c.table === table.schema)
     if (!created) this.#changes.push({ kind: 'add_column', table: table.schema.name, column })
+    // The history table mirrors its root, through the same changes (so the schema history
+    // records its columns, and `readTables` rebuilds it).
+    const history = table.history
+    if (history && !history.names.has(column.name)) this.#addColumn(history, column)
     return column
   }
 

@@ -22,6 +22,12 @@ export interface TableSchema {
   readonly parent?: string
   /** Path of the array (relative to the parent's element) that this child table holds. */
   readonly arrayPath?: readonly string[]
+  /**
+   * For a history table (`<root>_history`, a resource with `history: true`): the root table
+   * whose versions it holds. Its columns mirror the root's, plus HISTORY_SYSTEM_COLUMNS; its
+   * `primaryKey` is the root's key column, repeated once per version (not unique).
+   */
+  readonly historyOf?: string
   /** Column that identifies a row: the resource's key for roots, `_thena_id` for children. */
   readonly primaryKey: string
   readonly columns: ColumnSchema[]
@@ -47,6 +53,19 @@ export const CHILD_SYSTEM_COLUMNS: readonly ColumnSchema[] = [
   { name: '_thena_list_idx', type: 'bigint', path: [] },
   { name: '_thena_load_id', type: 'text', path: [] },
   { name: '_thena_synced_at', type: 'timestamp', path: [] },
+]
+
+/**
+ * Columns a history table has beyond its root's: the content hash that decides whether a
+ * record changed, the validity of the version (`_thena_valid_to` null while current), and the
+ * record's arrays of objects (its child rows) as JSON, so that a version is complete by itself.
+ */
+export const HISTORY_SYSTEM_COLUMNS: readonly ColumnSchema[] = [
+  { name: '_thena_content_hash', type: 'text', path: [] },
+  { name: '_thena_valid_from', type: 'timestamp', path: [] },
+  { name: '_thena_valid_to', type: 'timestamp', path: [] },
+  { name: '_thena_is_current', type: 'boolean', path: [] },
+  { name: '_thena_children', type: 'json', path: [] },
 ]
 
 /** A row as the normalizer produces it: column name to value (timestamps as epoch ms, JSON values as parsed). */

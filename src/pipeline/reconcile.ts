@@ -64,10 +64,16 @@ export interface ReconcileRun {
  */
 export async function reconcile(run: ReconcileRun, seen: SeenKeys): Promise<number> {
   const now = new Date()
-  const marks: [TableSchema, string[]][] = []
+  const marks: [TableSchema, string[], TableSchema | undefined][] = []
   for (const [resource, ids] of seen.entries()) {
-    const table = run.registry.table(resource)?.schema
-    if (table) marks.push([{ ...table, columns: [...table.columns] }, [...ids]])
+    const state = run.registry.table(resource)
+    if (!state) continue
+    const history = state.history?.schema
+    marks.push([
+      { ...state.schema, columns: [...state.schema.columns] },
+      [...ids],
+      history && { ...history, columns: [...history.columns] },
+    ])
   }
   const share = run.maxDeleteShare
   const reconciled = new Map<string, ResourceState>()
@@ -75,7 +81,7 @@ export async function reconcile(run: ReconcileRun, seen: SeenKeys): Promise<numb
   await retryTransient(() =>
     run.session.transaction(async (tx) => {
       deleted = 0
-      for (const [table, ids] of marks) {
+      for (const [table, ids, history] of marks) {
         const live = await tx.countLive(table)
         const marked = await tx.markDeleted(table, ids, now)
         if (!run.allowMassDelete && marked > 0 && (marked === live || marked > share * live))
@@ -83,6 +89,8 @@ export async function reconcile(run: ReconcileRun, seen: SeenKeys): Promise<numb
             'reconcile_guard',
             `reconcile would soft-delete ${marked} of the ${live} rows of ${table.name} (${Math.round((100 * marked) / live)}%; the guard allows ${marked === live ? 'never all of them' : `at most ${Math.round(share * 100)}%`}): the API may have returned an empty or cut-short list, so nothing was marked. If the deletions are real, run \`thena-sync reconcile --allow-mass-delete\` (or raise reconcile.maxDeleteShare)`,
           )
+        // A deletion closes the record's current version, in the same transaction.
+        if (history) await tx.writeHistory(table, history)
         deleted += marked
       }
       for (const resource of run.resources) {

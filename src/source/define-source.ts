@@ -175,6 +175,12 @@ export interface ResourceDefinition<S extends z.ZodType = z.ZodType> {
   readonly order?: ListOrder
   /** Answers that skip the resource instead of failing the run (tier 403s). Default none. */
   readonly skipOn?: readonly SkipRule[]
+  /**
+   * Keep every observed version of each record in `<table>_history` (valid from/to, current
+   * flag), written with the rows; a pipeline's `resources.NAME.history` overrides it. Default
+   * false: no hash is computed and no history table exists.
+   */
+  readonly history?: boolean
   /** HTTP method. Default `GET`; `POST` sends `body` (and a body cursor) as JSON. */
   readonly method?: 'GET' | 'POST'
   /**

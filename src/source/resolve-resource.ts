@@ -110,6 +110,7 @@ export interface ResourceOverrides {
   readonly lookbackDays?: number
   readonly backfillParams?: { readonly from?: string; readonly to?: string }
   readonly contract?: Partial<SchemaContract>
+  readonly history?: boolean
 }
 
 const DEFAULT_LOOKBACK_DAYS = 14
@@ -135,6 +136,7 @@ export function resolveResource(
     ...(overrides?.recordsPath !== undefined && { recordsPath: overrides.recordsPath }),
     ...(overrides?.params !== undefined && { params: { ...declared.params, ...overrides.params } }),
     ...(overrides?.order !== undefined && { order: overrides.order }),
+    ...(overrides?.history !== undefined && { history: overrides.history }),
     ...(overrides?.refresh !== undefined &&
       declared.parent && { parent: { ...declared.parent, refresh: overrides.refresh } }),
   }
@@ -146,6 +148,11 @@ export function resolveResource(
   const fail = (field: string, problem: string): never => {
     throw new ConfigError(`${at}: ${field}: ${problem}`)
   }
+  if (resource.history !== undefined && typeof resource.history !== 'boolean')
+    fail(
+      'history',
+      `expected \`true\` or \`false\`, got \`${String(JSON.stringify(resource.history)).slice(0, 40)}\``,
+    )
   const recordsPath = toJsonPath(resource.recordsPath)
   // A snapshot is one object: nothing in it is a paging field, whatever its name.
   const paginatorDeclaration =

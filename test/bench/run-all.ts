@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, figures printed. Never part of `npm test`. */
 import { duckdbBench } from './duckdb-bench.js'
 import { freshnessBench } from './freshness-bench.js'
+import { historyBench } from './history-bench.js'
 import { platformBench } from './platform-bench.js'
 import { postgresBench } from './postgres-bench.js'
 import { simulatorBench } from './simulator-bench.js'
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   postgres: postgresBench,
   freshness: freshnessBench,
   platform: platformBench,
+  history: historyBench,
 }
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue
