@@ -366,8 +366,21 @@ for (const kind of DESTINATION_KINDS) {
         }
       }
 
-      // The README's queries read both datasets: bolt's too, into the same warehouse.
-      await runOk(simulatorPipeline(b, {}, url))
+      // The README's queries read both datasets: bolt's too, into the same warehouse, with
+      // history and a few requests that went ON_HOLD and out of it.
+      const boltPipeline = simulatorPipeline(b, { resources: { requests: { history: true } } }, url)
+      await runOk(boltPipeline)
+      const held = b.mutate({
+        op: 'updateRequests',
+        count: 5,
+        // Inside the lookback, so that a `run` sees the change.
+        createdAfter: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+        set: { status: 'ON_HOLD' },
+      }).ids
+      expect(held).toHaveLength(5)
+      await runOk(boltPipeline)
+      b.mutate({ op: 'updateRequests', ids: [...held], set: { status: 'CLOSED' } })
+      await runOk(boltPipeline)
       const queries = readmeQueries()
       expect(queries.length).toBeGreaterThanOrEqual(4)
       await inSession(p, async (q) => {
