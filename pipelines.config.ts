@@ -28,6 +28,8 @@ export default defineConfig({
       },
       // Paging of each endpoint is not documented publicly; override it here if your tenant
       // differs, e.g. resources: { requests: { paginator: { type: 'page', limit: 100 } } }.
+      // Every observed version of a request in requests_history (and the view
+      // request_status_periods): resources: { requests: { history: true } }.
     },
     /**
      * Thalian (another API, declared in sources/thalian/): runs once THALIAN_API_KEY is set,
