@@ -1,7 +1,8 @@
 /**
  * What history costs (`resources.requests.history`): on 100,000 requests in DuckDB and in
- * Postgres, a reconcile (every record re-read and merged) after 1% of the requests changed,
- * then one with no change, each with history on and off: seconds, rows written to the current
+ * Postgres, a `run` after 1% of the requests changed (recent ones, in its lookback) and one
+ * with no change, then a `reconcile` (every record re-read and merged) after 1% changed anywhere
+ * and one with no change, each with history on and off: seconds, rows written to the current
  * table and to the history table.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -105,25 +106,42 @@ export async function historyBench(): Promise<void> {
           p: pipelineFor(sim, await w.url(history ? 'on' : 'off'), history),
         })
     const figures = new Map<string, Measured[]>()
-    for (const r of runs) figures.set(`${r.label} ${r.history}`, [await measure(r.p, 'run')])
+    const step = async (mode: RunMode) => {
+      for (const r of runs) {
+        const key = `${r.label} ${r.history}`
+        figures.set(key, [...(figures.get(key) ?? []), await measure(r.p, mode)])
+      }
+    }
+    await step('run')
+    // 1% changed among recent requests, which `run` re-reads (its 14-day lookback), then the
+    // same number anywhere, which only `reconcile` reads.
+    const recent = new Date(Date.now() - 10 * 86_400_000).toISOString()
+    const changedRecent = await mutate(sim, {
+      op: 'updateRequests',
+      count: CHANGED,
+      salt: 2,
+      createdAfter: recent,
+    })
+    await step('run')
+    await step('run')
     const changed = await mutate(sim, { op: 'updateRequests', count: CHANGED, salt: 1 })
-    for (const r of runs)
-      figures.get(`${r.label} ${r.history}`)!.push(await measure(r.p, 'reconcile'))
-    for (const r of runs)
-      figures.get(`${r.label} ${r.history}`)!.push(await measure(r.p, 'reconcile'))
+    await step('reconcile')
+    await step('reconcile')
     const table = new Table({
       head: ['', 'history', 'seconds', 'rows: current', 'history: opened', 'history: closed'],
     })
     const steps = [
       'first load (run)',
+      `run, ${changedRecent.toLocaleString('en')} recent changed (1%)`,
+      'run, no change',
       `reconcile, ${changed.toLocaleString('en')} changed (1%)`,
       'reconcile, no change',
     ]
-    for (const [s, step] of steps.entries())
+    for (const [s, name] of steps.entries())
       for (const r of runs) {
         const m = figures.get(`${r.label} ${r.history}`)![s]!
         table.push([
-          `${r.label}: ${step}`,
+          `${r.label}: ${name}`,
           r.history ? 'on' : 'off',
           m.seconds.toFixed(1),
           m.current.toLocaleString('en'),
