@@ -68,6 +68,18 @@ function keyList(keys: readonly string[]): { sql: string; value: DuckDBValue } {
 
 const { escapeIdentifier, typeNames } = DUCKDB_CAPABILITIES
 
+/**
+ * `keyList`'s keys as values of `table`'s key column: DuckDB compares no number with text, so
+ * a resource keyed by a number (`id: z.number()`) needs its keys cast; text keys stay as they are.
+ */
+function keysOf(table: TableSchema, keys: readonly string[]): { sql: string; value: DuckDBValue } {
+  const ids = keyList(keys)
+  const type = table.columns.find((c) => c.name === table.primaryKey)?.type ?? 'text'
+  return type === 'text'
+    ? ids
+    : { sql: `CAST(k AS ${typeNames[type]}) FROM (SELECT ${ids.sql} AS k)`, value: ids.value }
+}
+
 /** One open DuckDB file. All writes go through `transaction()`. */
 export class DuckDbSession implements DestinationSession {
   readonly #instance: DuckDBInstance
@@ -369,7 +381,10 @@ export class DuckDbSession implements DestinationSession {
 
     merge: async (table: TableSchema, rows: readonly Row[]) => {
       if (rows.length === 0) return
-      const ids = keyList(rows.map((r) => String(r[table.primaryKey])))
+      const ids = keysOf(
+        table,
+        rows.map((r) => String(r[table.primaryKey])),
+      )
       await this.#run(
         `DELETE FROM ${this.#t(table.name)} WHERE ${escapeIdentifier(table.primaryKey)} IN (SELECT ${ids.sql})`,
         [ids.value],
@@ -390,7 +405,7 @@ export class DuckDbSession implements DestinationSession {
       if (rows === undefined) return this.#run(sql.closeDeleted)
       if (rows.length === 0) return
       await this.#stage(keys, rows)
-      const changed = new Set((await this.#rows(sql.changed)).map((r) => r.k as string))
+      const changed = new Set((await this.#rows(sql.changed)).map((r) => String(r.k)))
       await this.#run(`DROP TABLE temp.main.${escapeIdentifier(keys.name)}`)
       // A batch re-read unchanged stops here.
       if (changed.size === 0) return
@@ -477,7 +492,7 @@ export class DuckDbSession implements DestinationSession {
 
     markDeleted: async (table: TableSchema, liveIds: readonly string[], at: Date) => {
       const key = escapeIdentifier(table.primaryKey)
-      const ids = keyList(liveIds)
+      const ids = keysOf(table, liveIds)
       try {
         const result = await this.#conn.run(
           `UPDATE ${this.#t(table.name)} SET _thena_deleted_at = ?::TIMESTAMPTZ

@@ -656,8 +656,8 @@ export class PostgresSession implements DestinationSession {
       if (rows === undefined) return void (await sql.raw(statements.closeDeleted).execute(this.#db))
       if (rows.length === 0) return
       await this.#stage(keys, keyStageColumns(history), rows)
-      const found = await sql.raw<{ k: string }>(statements.changed).execute(this.#db)
-      const changed = new Set(found.rows.map((r) => r.k))
+      const found = await sql.raw<{ k: unknown }>(statements.changed).execute(this.#db)
+      const changed = new Set(found.rows.map((r) => String(r.k)))
       await sql`DROP TABLE ${sql.raw(escapeIdentifier(keys))}`.execute(this.#db)
       // A batch re-read unchanged stops here.
       if (changed.size === 0) return
@@ -767,17 +767,19 @@ export class PostgresSession implements DestinationSession {
       // The live ids go to a temp table so that the anti-join is hashed; `<> ALL(array)`
       // would compare every row with every id.
       const live = `_thena_live_${this.#stageSeq++}`
-      const key: ColumnSchema = { name: 'id', type: 'text', path: [] }
+      // Of the key column's type: a resource keyed by a number compares no text.
+      const type = table.columns.find((c) => c.name === table.primaryKey)?.type ?? 'text'
+      const key: ColumnSchema = { name: 'id', type, path: [] }
       await this.#root.schema
         .createTable(live)
         .temporary()
         .onCommit('drop')
-        .addColumn('id', 'text')
+        .addColumn('id', columnType(key))
         .execute()
       await this.#copy(
         escapeIdentifier(live),
         [key],
-        liveIds.map((id) => ({ id })),
+        liveIds.map((id) => ({ id: type === 'text' ? id : Number(id) })),
       )
       const result =
         await sql`UPDATE ${sql.raw(this.#t(table.name))} AS t SET _thena_deleted_at = ${at}

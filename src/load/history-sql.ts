@@ -36,10 +36,12 @@ export function historyStatements(history: TableSchema, n: HistoryNames) {
   const columns = history.columns.map((c) => n.ident(c.name)).join(', ')
   return {
     /**
-     * The keys (as text, `k`) with something to write: a live record whose content is not its
-     * current version's, or a deleted one that still has a current version.
+     * The keys (`k`, as the column holds them: the session compares `String(k)` with the rows'
+     * keys, as `merge` does; a cast to text in SQL spells a DOUBLE `3` as `3.0` on DuckDB) with
+     * something to write: a live record whose content is not its current version's, or a
+     * deleted one that still has a current version.
      */
-    changed: `SELECT CAST(s.${key} AS TEXT) AS k FROM ${n.keys} AS s
+    changed: `SELECT s.${key} AS k FROM ${n.keys} AS s
       WHERE CASE WHEN s._thena_deleted_at IS NULL
         THEN NOT EXISTS (SELECT 1 FROM ${n.history} AS h WHERE h.${key} = s.${key}
           AND h._thena_is_current AND h._thena_content_hash = s._thena_content_hash)

@@ -31,5 +31,17 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
 export function shortenIdentifier(name: string, maxLength: number): string {
   if (Buffer.byteLength(name) <= maxLength) return name
   const hash = shortHash(name)
-  return `${name.slice(0, maxLength - hash.length - 1)}_${hash}`
+  return `${bytePrefix(name, maxLength - hash.length - 1)}_${hash}`
+}
+
+/** The longest start of `text` that fits in `bytes` bytes of UTF-8, whole characters only. */
+function bytePrefix(text: string, bytes: number): string {
+  let prefix = ''
+  let used = 0
+  for (const char of text) {
+    used += Buffer.byteLength(char)
+    if (used > bytes) break
+    prefix += char
+  }
+  return prefix
 }

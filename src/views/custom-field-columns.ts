@@ -36,13 +36,34 @@ export function customFieldColumns(
   )
   const used = new Set(options.taken)
   return sorted.map((d) => {
-    const base = `${options.prefix}${snakeCase(d.name)}`
+    const base = `${options.prefix}${columnWord(d.name)}`
     let column = shortenIdentifier(base, options.maxLength)
     for (let n = 2; used.has(column); n++)
       column = shortenIdentifier(`${base}_${n}`, options.maxLength)
     used.add(column)
     return { ...d, column }
   })
+}
+
+/**
+ * A definition's name as a column: snake_case, accents folded (`Réponse client` is
+ * `reponse_client`). A name with letters or digits outside the Latin alphabet keeps them,
+ * lower-cased (`優先度 (P1)` is `優先度_p1`, `Приоритет` is `приоритет`): snake_case alone
+ * would turn every such name into `field`, and their columns into `cf_field`, `cf_field_2`, …
+ * numbered in name order, so that a new definition would silently shift which field a column
+ * holds. The view quotes every identifier; both databases hold these names.
+ */
+function columnWord(name: string): string {
+  const letters = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\p{L}\p{N}]/gu, '')
+  if (!/[^a-z0-9]/i.test(letters)) return snakeCase(name)
+  return name
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}]+/gu, '_')
+    .replace(/^_+|_+$/g, '')
 }
 
 // Code-point order: the same on every machine, whatever its locale.

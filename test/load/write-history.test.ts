@@ -132,6 +132,79 @@ for (const kind of DESTINATION_KINDS) {
   })
 }
 
+/** Resources keyed by a number: a JSON number, and one declared an integer. */
+const numbered = (id: z.ZodNumber, name: string) =>
+  defineResource({
+    name,
+    path: `/${name}`,
+    schema: z.object({ id, name: z.string() }),
+    recordsPath: [],
+    primaryKey: 'id',
+    history: true,
+  })
+
+for (const kind of DESTINATION_KINDS) {
+  describe(`numeric keys on ${kind.name}`, () => {
+    it('a resource keyed by a number merges, versions and is soft-deleted', async () => {
+      const destination = destinationFromUrl(await kind.freshUrl(), 'thena')
+      const session = await destination.connect()
+      try {
+        await session.prepare()
+        const registry = new SchemaRegistry(destination.capabilities, [])
+        for (const resource of [
+          numbered(z.number(), 'floats'),
+          numbered(z.number().int(), 'ints'),
+        ]) {
+          let n = 0
+          const commit = async (records: readonly object[]) => {
+            const loadId = `${resource.name}${n++}`
+            const normalizer = new Normalizer(registry, resource, loadId)
+            for (const r of records) normalizer.add(r)
+            const committer = new Committer(session, registry, 'p', loadId)
+            await committer.commit({
+              resource: resource.name,
+              batches: [normalizer.take()],
+              state: { version: 1, records: 0 },
+              load: () => loadRow(loadId, 'success'),
+              onCommitted: () => undefined,
+            })
+            await committer.drain()
+          }
+          await commit([
+            { id: 3, name: 'a' },
+            { id: 4, name: 'b' },
+          ])
+          await commit([{ id: 3, name: 'c' }])
+          await commit([{ id: 3, name: 'c' }])
+          // A reconcile that no longer lists 4.
+          const root = registry.table(resource.name)!
+          await session.transaction(async (tx) => {
+            expect(await tx.markDeleted(root.schema, ['3'], new Date())).toBe(1)
+            await tx.writeHistory(root.schema, root.history!.schema)
+          })
+          const rows = await session.query(
+            `SELECT CAST(id AS TEXT) AS id, name, _thena_deleted_at IS NOT NULL AS deleted FROM thena.${resource.name} ORDER BY id`,
+          )
+          expect(rows.rows).toEqual([
+            { id: expect.stringMatching(/^3(\.0)?$/), name: 'c', deleted: false },
+            { id: expect.stringMatching(/^4(\.0)?$/), name: 'b', deleted: true },
+          ])
+          const versions = await session.query(
+            `SELECT name, _thena_is_current AS c FROM thena.${resource.name}_history ORDER BY id, _thena_valid_from`,
+          )
+          expect(versions.rows, resource.name).toEqual([
+            { name: 'a', c: false },
+            { name: 'c', c: true },
+            { name: 'b', c: false },
+          ])
+        }
+      } finally {
+        await session.close()
+      }
+    })
+  })
+}
+
 describe('history setting', () => {
   it('off: no history table, no version row, nothing hashed', () => {
     const registry = new SchemaRegistry({ maxIdentifierLength: 63 })

@@ -23,6 +23,13 @@ describe('identifiers', () => {
     expect(shortenIdentifier(a, 63)).toBe(shortenIdentifier(a, 63))
     expect(shortenIdentifier(a, 63)).not.toBe(shortenIdentifier(b, 63))
     expect(shortenIdentifier('short', 63)).toBe('short')
+    // The limit is in bytes: a name of multi-byte characters is cut to fit, between characters.
+    for (const long of ['é'.repeat(40), '優先度'.repeat(20), '😀'.repeat(30)]) {
+      const short = shortenIdentifier(long, 63)
+      expect(Buffer.byteLength(short), long).toBeLessThanOrEqual(63)
+      expect(short.isWellFormed()).toBe(true)
+      expect(long.startsWith(short.slice(0, -9))).toBe(true)
+    }
   })
 
   it('two source paths that normalize alike get distinct columns, the same on every run', () => {
