@@ -8,6 +8,7 @@ import { CONTRACT_MODES } from '../normalize/schema-contract.js'
 import type {
   DuckDbSettings,
   HttpConfig,
+  NotifyConfig,
   PipelineConfig,
   ReconcileConfig,
   ResourceConfig,
@@ -148,6 +149,7 @@ const pipelineSchema = strict({
   reconcile: strict({
     maxDeleteShare: amount(0, 1, 'a share of the table', true).optional(),
   }).optional(),
+  notify: strict({ url: setting.optional() }).optional(),
 }).superRefine((pipeline, ctx) => {
   // Resource names depend on the source, so they are checked against it here.
   const known = (pipeline.source ?? thenaSource).resources.map((r) => r.name)
@@ -341,4 +343,5 @@ export type SchemaMatchesInterfaces = [
   Assert<SameKeys<ScheduleConfig, NonNullable<PipelineInput['schedule']>>>,
   Assert<SameKeys<ReconcileConfig, NonNullable<PipelineInput['reconcile']>>>,
   Assert<SameKeys<DuckDbSettings, NonNullable<PipelineInput['duckdb']>>>,
+  Assert<SameKeys<NotifyConfig, NonNullable<PipelineInput['notify']>>>,
 ]

@@ -99,6 +99,15 @@ export interface DuckDbSettings {
   readonly tempDirectory?: Setting
 }
 
+/** Where a pipeline's failures and schema changes are announced (README, "Notifications"). */
+export interface NotifyConfig {
+  /**
+   * An http(s) URL that receives a JSON POST when a run fails, a schema contract stops a run,
+   * or a run records a new table or column. Default `THENA_NOTIFY_URL`, else none.
+   */
+  readonly url?: Setting
+}
+
 /** One pipeline: a source, a destination, and how to run it. */
 export interface PipelineConfig {
   /**
@@ -140,6 +149,8 @@ export interface PipelineConfig {
   readonly schedule?: ScheduleConfig
   /** The mass-delete guard of `reconcile`. */
   readonly reconcile?: ReconcileConfig
+  /** Notifications of failed runs and schema changes; overrides `THENA_NOTIFY_URL`. */
+  readonly notify?: NotifyConfig
 }
 
 /** The whole `pipelines.config.ts`. */

@@ -16,6 +16,7 @@ import { validateDetailed } from 'node-cron'
 import { validateConfig } from './config-schema.js'
 import { closestMatch } from './closest-match.js'
 import { env as envRef, isEnvRef } from './env.js'
+import { redactor } from '../redactor.js'
 
 export type { ResolvedResource } from '../source/resolve-resource.js'
 
@@ -70,6 +71,15 @@ export interface ResolvedPipeline {
   readonly reconcile: { readonly maxDeleteShare: number }
   /** What the pipeline's paginators learn of the server during a run (cleared as each begins). */
   readonly paginators?: PaginatorContext
+  /** Where failures and schema changes are POSTed (`notify.url`, else `THENA_NOTIFY_URL`); absent: nowhere. */
+  readonly notify?: ResolvedNotify
+}
+
+/** A notification endpoint, resolved: its URL is a secret (it is never printed). */
+export interface ResolvedNotify {
+  readonly url: string
+  /** Where the URL was read (the variable or the config field), for messages. */
+  readonly field: string
 }
 
 const DEFAULT_MAX_DELETE_SHARE = 0.5
@@ -191,7 +201,40 @@ export function resolvePipeline(
     schedule: resolveSchedule(p, at, env),
     reconcile: { maxDeleteShare: p.reconcile?.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE },
     paginators,
+    ...resolveNotify(p, at, env),
   }
+}
+
+/** `notify.url` of the pipeline, else `THENA_NOTIFY_URL`: an http(s) URL, or nothing. */
+function resolveNotify(
+  p: PipelineConfig,
+  at: string,
+  env: NodeJS.ProcessEnv,
+): { notify?: ResolvedNotify } {
+  const { value, field } = read(
+    p.notify?.url ?? envRef('THENA_NOTIFY_URL', ''),
+    `${at}.notify.url`,
+    env,
+  )
+  if (value === '') return {}
+  // A webhook URL often is its own credential (a token in the path or the query): the whole
+  // URL, and any user:password in it, is a secret from here on.
+  redactor.add(value)
+  registerSecretsIn(value)
+  let url: URL | undefined
+  try {
+    url = /^https?:\/\/[^/\s]/i.test(value) ? new URL(value) : undefined
+  } catch {
+    url = undefined
+  }
+  if (!url)
+    return fail(
+      field,
+      'expected an http(s) URL such as `https://hooks.example.com/thena-sync` (the value is not shown: it may hold a secret)',
+    )
+  redactor.add(url.href)
+  redactor.add(decodeURIComponent(url.username))
+  return { notify: { url: url.href, field } }
 }
 
 /** `resource` over the source's `resourceDefaults`, its paginator defaulting to the client's. */
