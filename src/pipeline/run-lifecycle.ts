@@ -15,7 +15,7 @@ import { positionKey } from '../source/incremental/strategy.js'
 import type { ResourcePlan, RunMode } from '../source/incremental/strategy.js'
 import type { ResourceState } from '../state/resource-state.js'
 import { RunStats } from './run-stats.js'
-import type { NoticeEvent, ProgressEvent, RunResult } from './run-stats.js'
+import type { NoticeEvent, ProgressEvent, RunResult, SchemaChangeNote } from './run-stats.js'
 
 /** How a run is started and what it reports while it goes. */
 export interface RunOptions {
@@ -154,7 +154,26 @@ export class OpenRun {
     // A failed run's row is best effort: the error it reports matters more.
     if (status === 'success') await write()
     else await write().catch(() => undefined)
+    await this.#noteSchemaChanges()
     return this.stats.result(status, failure)
+  }
+
+  /** What the run's commits added to the schema, for notifications; best effort. */
+  async #noteSchemaChanges(): Promise<void> {
+    const history = await this.session.readSchemaHistory().catch(() => [])
+    const resourceOf = new Map(this.registry.tables.map((t) => [t.name, t.resource]))
+    const notes = new Map<string, SchemaChangeNote & { columns: string[] }>()
+    for (const entry of history) {
+      if (entry.loadId !== this.loadId) continue
+      const key = `${entry.table}\u0000${entry.event}`
+      let note = notes.get(key)
+      if (!note) {
+        const resource = resourceOf.get(entry.table) ?? entry.table
+        notes.set(key, (note = { resource, table: entry.table, event: entry.event, columns: [] }))
+      }
+      note.columns.push(entry.column)
+    }
+    this.stats.schemaChanged([...notes.values()])
   }
 
   async close(): Promise<void> {

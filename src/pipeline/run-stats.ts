@@ -36,6 +36,17 @@ export interface ResourceResult {
   readonly skipped?: string
 }
 
+/** Tables or columns a run added to the warehouse (its `_thena_schema_history` rows), per table. */
+export interface SchemaChangeNote {
+  /** The resource whose records brought the change. */
+  readonly resource: string
+  readonly table: string
+  /** `create_table` or `add_column`. */
+  readonly event: string
+  /** The columns created or added, in order. */
+  readonly columns: readonly string[]
+}
+
 /** Outcome of a run. `runPipeline` throws only for config errors; everything else is here. */
 export interface RunResult {
   readonly loadId: string
@@ -56,6 +67,8 @@ export interface RunResult {
   readonly error?: ThenaSyncError
   /** What a successful run did with each of the source's views; absent when it has none. */
   readonly views?: readonly ViewOutcome[]
+  /** Tables and columns the run's commits added; absent when none. */
+  readonly schemaChanges?: readonly SchemaChangeNote[]
 }
 
 /**
@@ -110,6 +123,7 @@ export class RunStats {
   #deleted = 0
   readonly #skipped = new Map<string, string>()
   #views: readonly ViewOutcome[] = []
+  #schemaChanges: readonly SchemaChangeNote[] = []
 
   constructor(
     readonly loadId: string,
@@ -229,7 +243,13 @@ export class RunStats {
       deleted: this.#deleted,
       ...(error && { error }),
       ...(this.#views.length > 0 && { views: this.#views }),
+      ...(this.#schemaChanges.length > 0 && { schemaChanges: this.#schemaChanges }),
     }
+  }
+
+  /** The schema changes the run committed (read back from the schema history). */
+  schemaChanged(changes: readonly SchemaChangeNote[]): void {
+    this.#schemaChanges = changes
   }
 
   /** What the run did with the views (after its last commit). */
