@@ -41,9 +41,10 @@ export async function runPipelines(
 ): Promise<ExitCode> {
   // Loaded here, not at the top, so that `--help`, `query` and `status` start without the
   // engine, the HTTP client and the progress bars.
-  const [{ runPipeline }, { createReporter }] = await Promise.all([
+  const [{ runPipeline }, { createReporter }, { notifyRun }] = await Promise.all([
     import('../pipeline/run-pipeline.js'),
     import('./reporter.js'),
+    import('../observe/run-notifier.js'),
   ])
   const interrupt = interruptSignal()
   let code: ExitCode = EXIT_CODES.ok
@@ -59,6 +60,7 @@ export async function runPipelines(
       })
       reporter.finish(result)
       printRun(pipeline, result)
+      await notifyRun(pipeline, result, (line) => console.error(`thena-sync: ${line}`))
       if (code === EXIT_CODES.ok) code = exitCodeOf(result)
       if (result.status === 'interrupted') break
     }
