@@ -89,6 +89,19 @@ export class Scheduler {
     this.#running.set(name, run)
   }
 
+  /**
+   * The shortest gap, in ms, between the next two ticks of any job of `pipeline` (its most
+   * frequent schedule, as of now); undefined before `start` or for a pipeline without jobs.
+   */
+  tickGapMs(pipeline: string): number | undefined {
+    const gaps = this.#tasks.flatMap((task, i) => {
+      if (this.#jobs[i]!.pipeline.name !== pipeline) return []
+      const [a, b] = task.getNextRuns(2)
+      return a && b ? [b.getTime() - a.getTime()] : []
+    })
+    return gaps.length > 0 ? Math.min(...gaps) : undefined
+  }
+
   /** Stops scheduling; a run in progress finishes its current batch, commits, and ends. */
   async stop(): Promise<void> {
     this.#stop.abort()
