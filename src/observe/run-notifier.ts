@@ -145,6 +145,7 @@ async function deliver(
           ? ((error as { code?: string }).code ?? error.message)
           : String(error)
     }
+    if (deadline.aborted) return `${why} (gave up at the time limit after ${attempt} attempts)`
     if (attempt < attempts)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, backoffMs * 2 ** (attempt - 1))

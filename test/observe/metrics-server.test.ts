@@ -130,9 +130,10 @@ describe('thena-sync schedule --metrics-port', () => {
 
     await s.stop()
     sim = undefined
-    const sick = await until('healthz 503', 60_000, async () => {
+    // Wait for the failed run itself: on a slow machine an overdue 503 may come first.
+    const sick = await until('healthz 503 for the failed run', 60_000, async () => {
       const h = await get(base, '/healthz')
-      return h.status === 503 ? h : undefined
+      return h.status === 503 && h.text.includes('its last run failed') ? h : undefined
     })
     const report = JSON.parse(sick.text) as { status: string; reason: string }
     expect(report.status).toBe('unhealthy')
