@@ -77,7 +77,9 @@ export class ScheduleHealth {
   #checkOne(pipeline: string, now: number): PipelineHealth {
     const last = this.#last.get(pipeline)
     const success = this.#lastSuccess.get(pipeline)
-    const gap = this.#gapMs(pipeline) ?? 0
+    const gap = this.#gapMs(pipeline)
+    // Not scheduled (yet): nothing is expected of it.
+    if (gap === undefined) return { pipeline, healthy: true, allowedSeconds: 0 }
     const allowedMs = 2 * gap + (last?.seconds ?? 0) * 1000
     const base = {
       pipeline,

@@ -28,11 +28,15 @@ export interface ScheduleObserver {
  * notify URL, a notification after each run that failed or changed the schema.
  */
 export async function observeSchedule(
-  pipelines: readonly ResolvedPipeline[],
+  selected: readonly ResolvedPipeline[],
   scheduler: Pick<Scheduler, 'tickGapMs'>,
   listen: MetricsListen | undefined,
   log: ObserverLog,
 ): Promise<ScheduleObserver> {
+  // Only pipelines with a cron entry are watched: the others never run here.
+  const pipelines = selected.filter(
+    (p) => p.schedule.cron !== undefined || p.schedule.reconcile !== undefined,
+  )
   const modes = [
     ...new Set(pipelines.flatMap((p) => (p.schedule.reconcile ? ['run', 'reconcile'] : ['run']))),
   ]
