@@ -3,6 +3,7 @@
  * own process) against the simulator; the port's errors; the per-resource gauges seeded from
  * the warehouse by a daemon that has not run yet.
  */
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -85,7 +86,19 @@ describe('thena-sync schedule --metrics-port', () => {
     const s = (sim = await startSimulator({ rateLimit: false, records: 300 }))
     const dir = tempDir()
     writeConfig(dir, s, '*/2 * * * * *')
-    const env = { SIM_TOKEN: s.token }
+    // The daemon notifies too: the failed runs below reach this receiver.
+    const events: string[] = []
+    const hook = createHttpServer((req, res) => {
+      let body = ''
+      req.on('data', (d) => (body += String(d)))
+      req.on('end', () => {
+        events.push((JSON.parse(body) as { event: string }).event)
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve))
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`
+    const env = { SIM_TOKEN: s.token, THENA_NOTIFY_URL: hookUrl }
     const daemon = startDaemon([], dir, env)
     const base = await daemon.base
     const successes = () => daemon.out().match(/^thena: success /gm)?.length ?? 0
@@ -144,9 +157,17 @@ describe('thena-sync schedule --metrics-port', () => {
     })
     expect(failed).toBeGreaterThanOrEqual(1)
 
+    await until('a run_failed notification', 20_000, async () =>
+      events.includes('run_failed') ? true : undefined,
+    )
+    // The first load announced its tables.
+    expect(events).toContain('schema_changed')
+
     daemon.child.kill('SIGTERM')
     const res = await daemon.done
     expect(res.code).toBe(0)
+    hook.closeAllConnections()
+    hook.close()
   }, 120_000)
 
   it('a restarted daemon reports the last commits from the warehouse before it runs', async () => {
