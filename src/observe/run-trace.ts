@@ -34,16 +34,23 @@ export interface CommitSpanCounts {
   readonly unchanged: number
 }
 
-/** The one-line, redacted message of an error, without any URL's query string. */
+/**
+ * The one-line, redacted message of an error, without any URL's query string and without the
+ * response body the HTTP client's messages quote (`HTTP 400: {...}`, a JSON parser's excerpt):
+ * the logs and the load row keep those, a span does not.
+ */
 export function spanMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error)
   return (
     redactor
       .redact(text)
+      .replace(/\s+/g, ' ')
       // A URL in a message (`GET https://host/path?cursor=...`) loses its query: a cursor or a
       // filter value may carry data.
       .replace(/(\bhttps?:\/\/[^\s?#]*)\?[^\s#]*/gi, '$1')
-      .replace(/\s+/g, ' ')
+      // What an API answered may echo a record; it always ends the message.
+      .replace(/(\bHTTP \d{3}): .*$/, '$1')
+      .replace(/(not valid JSON \(\d+ bytes): .*$/, '$1)')
       .trim()
       .slice(0, 500)
   )

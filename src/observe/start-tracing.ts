@@ -78,14 +78,15 @@ function redactCollectorSecrets(env: Env, endpoint: URL): void {
 }
 
 /**
- * Registers the global tracer provider when `env` asks for traces (see the module's comment)
- * and returns how to shut it down; undefined, and nothing registered, otherwise. `log` gets
- * the one line said when traces cannot be exported (default stderr).
+ * Registers the global tracer provider when the environment asks for traces (see the module's
+ * comment; the exporter reads its own variables from `process.env`) and returns how to shut it
+ * down; undefined, and nothing registered, otherwise. `log` gets the one line said when traces
+ * cannot be exported (default stderr).
  */
 export async function startTracing(
-  env: Env = process.env,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<Tracing | undefined> {
+  const env: Env = process.env
   const endpoint = endpointOf(env)
   if (!endpoint) return undefined
   let url: URL
