@@ -141,9 +141,9 @@ export async function startTracing(
   return {
     async shutdown() {
       let timer: NodeJS.Timeout | undefined
+      // Not unref'd: an ESM entry awaiting a promise nothing keeps alive would exit with 13.
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), deadline)
-        timer.unref()
       })
       const outcome = await Promise.race([
         provider.shutdown().then(

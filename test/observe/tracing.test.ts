@@ -168,7 +168,7 @@ for (const kind of DESTINATION_KINDS) {
       sim = await startSimulator({
         rateLimit: false,
         token: TOKEN,
-        records: 400,
+        records: 700,
         // Each page takes a while: the prefetch of the next page overlaps the commit.
         faults: { latency: { rate: 1, ms: 10 } },
       })
@@ -249,7 +249,10 @@ for (const kind of DESTINATION_KINDS) {
       expect(sum(requests, 'http.request.resend_count')).toBe(0)
       expect(requests.filter((s) => s.parentSpanId === run.spanId)).toHaveLength(1)
       const pathsOf = new Map(
-        pipeline.resources.map((r) => [r.name, [r.path, ...(r.dependents ?? []).map((d) => d.path)]]),
+        pipeline.resources.map((r) => [
+          r.name,
+          [r.path, ...(r.dependents ?? []).map((d) => d.path)],
+        ]),
       )
       for (const q of requests) {
         expect(q.attributes).toMatchObject({
