@@ -12,8 +12,9 @@ import { redactor } from '../redactor.js'
  * string or a record's content (docs/decisions.md #75).
  *
  * Parents are passed explicitly (a `Context` holding the parent span), not taken from the
- * active context: no async-hooks context manager is installed, and with one the prefetch of a
- * page started under one batch would still belong to the resource, not to a commit.
+ * active context: no async-hooks context manager is installed, and passed parents make the
+ * prefetch of a page (requested while the batch before commits) the resource's child whatever
+ * async context resumes the page generator.
  */
 
 /** The name the engine's tracer is registered under. */
