@@ -3,6 +3,7 @@ import { ThenaSyncError } from '../errors.js'
 import { EXIT_CODES } from './exit-codes.js'
 import { dropOutputOfClosedReaders, outputFailure, redactProcessOutput, visible } from './output.js'
 import { limitHeapGrowth } from './limit-heap-growth.js'
+import { startTracing } from '../observe/start-tracing.js'
 import { packageVersion } from '../version.js'
 
 import type { ExitCode } from './exit-codes.js'
@@ -51,7 +52,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   limitHeapGrowth()
   redactProcessOutput()
   dropOutputOfClosedReaders()
+  // After the output is redacted (the collector's headers are secrets too); before any span.
+  const tracing = await startTracing()
   const code = await runProgram(argv)
+  // Every command's spans leave before the process does: after a failure, after SIGTERM.
+  await tracing?.shutdown()
   // A failed write reports its error on a later tick.
   await new Promise((resolve) => setImmediate(resolve))
   const failure = outputFailure()

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api'
 import { TerminalError } from '../errors.js'
 import type { HttpClient } from '../http/http-client.js'
 import { valueAt } from '../core/json-path.js'
@@ -48,9 +49,14 @@ export class Lookups {
   /**
    * The records the batch's references (`collect`ed page by page) point to that are not loaded
    * yet, fetched and normalized; the batch's own keys (`rows`) and theirs are known from then on.
+   * `trace` is the parent of the requests' spans (default the active context).
    */
-  async load(resource: ResolvedResource, rows: NormalizedBatch): Promise<NormalizedBatch[]> {
-    const extra = await this.fetchMissing(resource)
+  async load(
+    resource: ResolvedResource,
+    rows: NormalizedBatch,
+    trace?: Context,
+  ): Promise<NormalizedBatch[]> {
+    const extra = await this.fetchMissing(resource, trace)
     for (const batch of [rows, ...extra]) this.remember(batch)
     return extra
   }
@@ -70,8 +76,11 @@ export class Lookups {
       }
   }
 
-  /** Fetches the referenced records not loaded yet, normalized, one batch per resource. */
-  async fetchMissing(resource: ResolvedResource): Promise<NormalizedBatch[]> {
+  /**
+   * Fetches the referenced records not loaded yet, normalized, one batch per resource; `trace`
+   * is the parent of the requests' spans (default the active context).
+   */
+  async fetchMissing(resource: ResolvedResource, trace?: Context): Promise<NormalizedBatch[]> {
     const batches: NormalizedBatch[] = []
     try {
       for (const dep of resource.dependents ?? []) {
@@ -87,7 +96,7 @@ export class Lookups {
               dep.path.replace('{id}', encodeURIComponent(id)),
               {},
               this.#ctx.signal,
-              { allowNotFound: true },
+              { allowNotFound: true, route: dep.path, ...(trace && { trace }) },
             ),
           ),
         )

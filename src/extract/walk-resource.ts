@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api'
 import type { ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError } from '../errors.js'
 import type { ResolvedAuth } from '../source/auth.js'
@@ -27,6 +28,10 @@ export interface WalkTarget {
   readonly primaryKey?: string
   /** A 404 is a list with no records (a child's parent deleted since it was read). Default false. */
   readonly notFoundIsEmpty?: boolean
+  /** The parent of the pages' request spans (the resource's). Default the active context. */
+  readonly trace?: Context
+  /** The path as declared (placeholders unfilled), for the request spans. Default `path`. */
+  readonly route?: string
 }
 
 /** The endpoint of a resource, with a plan's extra parameters. */
@@ -91,7 +96,11 @@ export function fetchPageAt(
       ...(target.auth && { auth: target.auth }),
     },
     signal,
-    target.notFoundIsEmpty ? { allowNotFound: true } : {},
+    {
+      ...(target.notFoundIsEmpty && { allowNotFound: true }),
+      route: target.route ?? target.path,
+      ...(target.trace && { trace: target.trace }),
+    },
   )
 }
 

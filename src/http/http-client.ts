@@ -1,7 +1,10 @@
 import PQueue from 'p-queue'
 import { Pool, errors as undiciErrors } from 'undici'
 import type { Dispatcher } from 'undici'
+import type { Context } from '@opentelemetry/api'
 import { TerminalError, TransientError } from '../errors.js'
+import { endRequestSpan, startRequestSpan } from '../observe/run-trace.js'
+import type { RequestOutcome } from '../observe/run-trace.js'
 import { redactor } from '../redactor.js'
 import type { ResolvedAuth } from '../source/auth.js'
 import { RateGate } from './rate-gate.js'
@@ -55,6 +58,13 @@ export interface HttpStats {
 export interface GetOptions {
   /** Resolve a 404 as `{ status: 404, body: null }` instead of failing. Default false. */
   readonly allowNotFound?: boolean
+  /** The parent of the request's span (a resource's, a run's). Default the active context. */
+  readonly trace?: Context
+  /**
+   * The path as declared, placeholders unfilled, for the request's span: relative to the base
+   * URL's path. Default the request's path (a next link's), without its query string.
+   */
+  readonly route?: string
 }
 
 /** One request: a path under the base URL, or an absolute URL on its origin (a next link). */
@@ -103,6 +113,8 @@ export class HttpClient {
   /** The same without the auth headers (a request with its own credentials adds its own). */
   readonly #plainHeaders: Record<string, string>
   readonly #origin: string
+  /** The API's host name, for traces. */
+  readonly #host: string
   /** The base URL's path (`/some/prefix`), which every request path goes under. */
   readonly #prefix: string
   /** How this client's waits are bounded and reported; the run's lock waits use it too. */
@@ -131,6 +143,7 @@ export class HttpClient {
     this.waits = new WaitPolicy(this.#options.maxWaitSeconds * 1000, events.onWait)
     const url = new URL(options.baseUrl)
     this.#origin = url.origin
+    this.#host = url.hostname
     this.#prefix = url.pathname.replace(/\/+$/, '')
     this.#pool = new Pool(url.origin, {
       connections: this.#options.concurrency,
@@ -165,20 +178,31 @@ export class HttpClient {
    * go nowhere else.
    */
   request(req: HttpRequest, signal?: AbortSignal, options: GetOptions = {}): Promise<JsonResponse> {
-    let target: { path: string; label: string }
+    let target: { path: string; label: string; route: string }
     try {
       target = this.#target(req)
     } catch (error) {
       return Promise.reject(error as Error)
     }
     const stop = this.#stopSignal(signal)
-    return this.#queue.add(() =>
-      this.#requestWithRetries(req, target, stop, options),
-    ) as Promise<JsonResponse>
+    // Started now, not when the queue lets it go: its time includes the waits for a slot.
+    const route = options.route === undefined ? target.route : `${this.#prefix}${options.route}`
+    const span = startRequestSpan(req.method, route, this.#host, options.trace)
+    const outcome: RequestOutcome = { attempts: 0, retries: 0, rateLimited: 0 }
+    return endRequestSpan(
+      span,
+      outcome,
+      this.#queue.add(() =>
+        this.#requestWithRetries(req, target, stop, options, outcome),
+      ) as Promise<JsonResponse>,
+    )
   }
 
-  /** The request's path with every query parameter, and its label for messages (without auth). */
-  #target(req: HttpRequest): { path: string; label: string } {
+  /**
+   * The request's path with every query parameter, its label for messages (without auth), and
+   * its route for traces (the path alone).
+   */
+  #target(req: HttpRequest): { path: string; label: string; route: string } {
     let pathname: string
     const search = new URLSearchParams()
     if (req.url !== undefined) {
@@ -209,6 +233,7 @@ export class HttpClient {
     return {
       path: `${pathname}${sent ? `?${sent}` : ''}`,
       label: `${req.method} ${this.#origin}${pathname}${shown ? `?${shown}` : ''}`,
+      route: pathname,
     }
   }
 
@@ -231,6 +256,7 @@ export class HttpClient {
     { path: target, label }: { path: string; label: string },
     signal: AbortSignal,
     options: GetOptions,
+    outcome: RequestOutcome,
   ): Promise<JsonResponse> {
     const post = req.method === 'POST'
     const body = post && req.body !== undefined ? JSON.stringify(req.body) : undefined
@@ -239,9 +265,11 @@ export class HttpClient {
     let failures = 0
     let rateLimitWaits = 0
     for (;;) {
+      outcome.retries = failures
       signal.throwIfAborted()
       await this.#gate.acquire(signal)
       this.stats.requests++
+      outcome.attempts++
       let res: Dispatcher.ResponseData
       let text: string
       try {
@@ -279,6 +307,7 @@ export class HttpClient {
         continue
       }
       const status = res.statusCode
+      outcome.status = status
       if (status >= 200 && status < 300) {
         try {
           return { status, body: JSON.parse(text) as unknown, text, headers: res.headers }
@@ -304,6 +333,7 @@ export class HttpClient {
       }
       if (status === 429) {
         this.stats.rateLimited++
+        outcome.rateLimited++
         if (++rateLimitWaits > this.#options.maxRateLimitWaits) {
           throw new TransientError(
             'http_rate_limited',

@@ -1,5 +1,6 @@
 import type { NormalizedBatch, Reject } from '../normalize/normalizer.js'
 import type { SchemaRegistry } from '../normalize/schema-registry.js'
+import type { CommitTrace } from '../observe/run-trace.js'
 import type { ResourceState } from '../state/resource-state.js'
 import { commitBatch } from './commit-batch.js'
 import type { DestinationSession, LoadRecord } from './destination.js'
@@ -14,6 +15,8 @@ export interface CommitRequest {
   readonly load: (quarantined: readonly Reject[]) => LoadRecord
   /** Runs once the commit succeeded, with the records the destination refused. */
   readonly onCommitted: (quarantined: readonly Reject[]) => void
+  /** The commit's span, started when its transaction begins. Default none. */
+  readonly trace?: CommitTrace
 }
 
 /**
@@ -46,6 +49,7 @@ export class Committer {
    */
   async commit(request: CommitRequest): Promise<void> {
     await this.#inFlight
+    request.trace?.start()
     // Taken now, synchronously: the registry's changes belong to the rows of this batch.
     const commit = commitBatch(this.#session, this.#registry, {
       pipeline: this.#pipeline,
@@ -54,7 +58,16 @@ export class Committer {
       states: request.state ? new Map([[request.resource, request.state]]) : new Map(),
       load: request.load,
     })
-    this.#inFlight = commit.then(request.onCommitted)
+    this.#inFlight = commit.then(
+      (quarantined) => {
+        request.trace?.committed(quarantined)
+        request.onCommitted(quarantined)
+      },
+      (error: unknown) => {
+        request.trace?.failed(error)
+        throw error
+      },
+    )
     // Awaited by the next commit or by `drain`; never an unhandled rejection meanwhile.
     this.#inFlight.catch(() => undefined)
   }

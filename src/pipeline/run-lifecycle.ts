@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { Context } from '@opentelemetry/api'
 import { httpClientOptions } from '../config/resolve-pipeline.js'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { TerminalError, ThenaSyncError, TransientError } from '../errors.js'
@@ -216,11 +217,13 @@ export interface RefusedRun {
 /**
  * Begins a run: opens the warehouse and takes the pipeline's lock, makes one request before
  * anything is written (a refused token writes nothing; its response is the first page of the
- * first resource), then aborts stale `running` rows and writes this run's.
+ * first resource), then aborts stale `running` rows and writes this run's. `trace` is the
+ * parent of the preflight request's span (default the active context).
  */
 export async function openRun(
   pipeline: ResolvedPipeline,
   options: RunOptions,
+  trace?: Context,
 ): Promise<OpenRun | RefusedRun> {
   const http = new HttpClient(
     httpClientOptions(pipeline),
@@ -241,7 +244,12 @@ export async function openRun(
     try {
       preflight = {
         resource: first.name,
-        response: await fetchPageAt(http, walkTargetOf(first), undefined, options.signal),
+        response: await fetchPageAt(
+          http,
+          { ...walkTargetOf(first), ...(trace && { trace }) },
+          undefined,
+          options.signal,
+        ),
       }
     } catch (error) {
       // The API knows the key but not this endpoint for this account: the run skips it.

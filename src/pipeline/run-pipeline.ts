@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api'
 import type { ResolvedPipeline, ResolvedResource } from '../config/resolve-pipeline.js'
 import { Lookups } from '../extract/lookups.js'
 import { ParentKeys, withParentProgress } from '../extract/parent-keys.js'
@@ -10,6 +11,8 @@ import { Committer } from '../load/committer.js'
 import type { CommitRequest } from '../load/committer.js'
 import { normalizationFingerprint } from '../normalize/normalization-fingerprint.js'
 import { Normalizer } from '../normalize/normalizer.js'
+import { RunTrace } from '../observe/run-trace.js'
+import type { ResourceTrace } from '../observe/run-trace.js'
 import type { NormalizedBatch } from '../normalize/normalizer.js'
 import { resolveStrategy } from '../source/incremental/index.js'
 import type { FetchedPage, PlannedResource, ResourcePlan } from '../source/incremental/index.js'
@@ -32,15 +35,30 @@ export type { NoticeEvent, ProgressEvent, ResourceResult, RunResult } from './ru
 /**
  * One run of a pipeline: every resource walked as its incremental strategy plans, oldest page
  * first; each batch of pages normalized, its referenced records looked up, and committed with
- * the resource's state in one transaction, with one commit in flight.
+ * the resource's state in one transaction, with one commit in flight. Traced (a span per run,
+ * resource, commit and request) when a tracer provider is registered (src/observe/).
  */
 export async function runPipeline(
   pipeline: ResolvedPipeline,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  const trace = new RunTrace(pipeline.name, options.mode ?? 'run')
+  try {
+    return trace.end(await tracedRun(pipeline, options, trace))
+  } catch (error) {
+    trace.fail(error) // a configuration error
+    throw error
+  }
+}
+
+async function tracedRun(
+  pipeline: ResolvedPipeline,
+  options: RunOptions,
+  trace: RunTrace,
+): Promise<RunResult> {
   // What paginators learn of the server holds for one run: it may serve otherwise by the next.
   pipeline.paginators?.shared.clear()
-  const run = await openRun(pipeline, options) // lock → preflight → 'running' row
+  const run = await openRun(pipeline, options, trace.context) // lock → preflight → 'running' row
   if (!('session' in run)) return run.result // nothing began; a refused token wrote nothing
   const stopped = () => options.signal?.aborted === true
   const seen = run.mode === 'reconcile' ? new SeenKeys() : undefined
@@ -51,8 +69,14 @@ export async function runPipeline(
   try {
     for (const resource of run.resources()) {
       if (stopped()) break
-      if (skips.parentSkipped(resource)) continue
-      if (skips.skipped(resource, run.refusedAtPreflight(resource))) continue
+      const traced = trace.resource(pipeline.name, resource.name)
+      if (
+        skips.parentSkipped(resource) ||
+        skips.skipped(resource, run.refusedAtPreflight(resource))
+      ) {
+        traced.end(0, { skipped: true })
+        continue
+      }
       seen?.scanned(resource.name)
       if (parentLeftOut(run, resource)) seen?.forget(resource.name) // nothing to reconcile by
       const plan = planOf(run, resource)
@@ -62,7 +86,7 @@ export async function runPipeline(
       try {
         await beforeWalk(run, resource, plan)
         await lookups.prepare(resource)
-        const walks = walksOf(run, resource, plan, parents)
+        const walks = walksOf(run, resource, plan, parents, traced.context)
         const progress = childProgress(run, resource, parents, walks)
         for await (const page of pages(run, resource, plan, walked, walks)) {
           for (const record of page.records) normalizer.add(record) // normalize, page by page
@@ -70,9 +94,10 @@ export async function runPipeline(
           parents.collect(resource.name, page.records, page.all, plan.partial)
           if (!page.batch) continue // a batch is `batchPages` pages, or the last ones
           const rows = normalizer.take()
-          const extra = await lookups.load(resource, rows) // referenced records
+          const extra = await lookups.load(resource, rows, traced.context) // referenced records
           seen?.addBatch(resource.name, rows)
-          const commit = commitOf(run, resource, plan, page, [rows, ...extra], walked, progress)
+          const batches = [rows, ...extra]
+          const commit = commitOf(run, resource, plan, page, batches, walked, progress, traced)
           await committer.commit(commit) // load
           if (stopped() || page.batch.last) break
         }
@@ -80,9 +105,12 @@ export async function runPipeline(
         if (!stopped()) parents.ended(resource.name) // every page read: children may move marks
         if (walks.length === 0) await settleChildProgress(run, resource, progress)
         run.stats.finish(resource.name)
+        traced.end(walked.pages)
       } catch (error) {
         await committer.settle() // the commit in flight settles before the connection is reused
-        if (skips.skipped(resource, error)) continue // a tier 403: the others load
+        const skipped = skips.skipped(resource, error) // a tier 403: the others load
+        traced.end(walked.pages, skipped ? { skipped } : { error })
+        if (skipped) continue
         failures.add(await run.resourceFailed(resource, error, plan.start, walked.pages))
       }
     }
@@ -203,20 +231,25 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** `target` with `{name}` placeholders filled: URL-encoded in the path, as they are in parameters. */
 const filled = (target: WalkTarget, values: Readonly<Record<string, string>>): WalkTarget => ({
   ...target,
+  route: target.route ?? target.path, // a request's span shows the path as declared
   path: fillPlaceholders(target.path, values, true),
   query: Object.fromEntries(
     Object.entries(target.query ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values, false)]),
   ),
 })
 
-/** The walks of a resource this run: one, one per forEach value, or one per parent to read. */
+/**
+ * The walks of a resource this run: one, one per forEach value, or one per parent to read;
+ * their requests' spans go under `trace`.
+ */
 function walksOf(
   run: OpenRun,
   resource: ResolvedResource,
   plan: ResourcePlan,
   parents: ParentKeys,
+  trace: Context,
 ): Walk[] {
-  const target = walkTargetOf(resource, plan.query)
+  const target = { ...walkTargetOf(resource, plan.query), trace }
   if (resource.single) {
     const key = resource.primaryKey
     const at = run.stats.startedAt.toISOString()
@@ -346,9 +379,11 @@ function commitOf(
   rows: readonly NormalizedBatch[],
   walked: { readonly pages: number },
   progress: ChildProgress | undefined,
+  traced: ResourceTrace,
 ): CommitRequest {
   const { unchanged, last, parentsRead } = batch!
   const counts = countsOf(resource.name, rows, unchanged)
+  const total = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   const checkpoint = plan.checkpoint(page, rows[0]!.rootIds.length, last)
   // A child's state also says which parents' children are in: they are not read again.
   const state =
@@ -361,6 +396,11 @@ function commitOf(
     resource: resource.name,
     batches: rows,
     state,
+    trace: traced.commit(resource.name, {
+      records: total(counts.records),
+      rejects: total(counts.rejects),
+      unchanged,
+    }),
     load: (quarantined) =>
       run.stats.load('running', undefined, withQuarantined(counts, quarantined)),
     onCommitted: (quarantined) => {
