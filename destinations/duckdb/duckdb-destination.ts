@@ -30,6 +30,12 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
  */
 const FILE_QUEUES = new Map<string, Promise<void>>()
 
+/** How long a writer retries a file another process has open (a reader's moment), in ms. */
+const READER_GRACE_MS = 3_000
+
+/** Pause between those tries, in ms. */
+const READER_RETRY_MS = 50
+
 /** The embedded default: one DuckDB file, opened only while a command needs it. */
 export class DuckDbDestination implements Destination {
   readonly name = 'duckdb'
@@ -70,10 +76,33 @@ export class DuckDbDestination implements Destination {
     const file = resolve(this.#config.path)
     const release = inMemory ? () => undefined : await this.#turn(canonicalPath(file), options)
     try {
-      return await this.#open(file, options, release)
+      return await this.#openPastReaders(file, options, release)
     } catch (error) {
       release()
       throw error
+    }
+  }
+
+  /**
+   * Opens the file; a writer that finds it locked by another process tries again for up to
+   * `READER_GRACE_MS`, since a reader (`query`, `status`, `show`) holds it only for a moment and
+   * must not fail a run that starts meanwhile. A run that holds the file outlasts the grace,
+   * and the writer is refused as busy then.
+   */
+  async #openPastReaders(
+    file: string,
+    options: ConnectOptions,
+    release: () => void,
+  ): Promise<DestinationSession> {
+    const until = Date.now() + (options.readOnly ? 0 : READER_GRACE_MS)
+    for (;;) {
+      try {
+        return await this.#open(file, options, release)
+      } catch (error) {
+        const busy = error instanceof TransientError && error.code === 'destination_busy'
+        if (!busy || Date.now() >= until || options.signal?.aborted) throw error
+        await new Promise((resolve) => setTimeout(resolve, READER_RETRY_MS))
+      }
     }
   }
 
