@@ -84,10 +84,9 @@ export class DuckDbDestination implements Destination {
   }
 
   /**
-   * Opens the file; a writer that finds it locked by another process tries again for up to
-   * `READER_GRACE_MS`, since a reader (`query`, `status`, `show`) holds it only for a moment and
-   * must not fail a run that starts meanwhile. A run that holds the file outlasts the grace,
-   * and the writer is refused as busy then.
+   * Opens the file; a writer that finds it held by readers of another process (`query`,
+   * `status`, `show`: a moment each) tries again for up to `READER_GRACE_MS`, so that they never
+   * fail a run that starts meanwhile. Held by a writer (a run), it is refused as busy at once.
    */
   async #openPastReaders(
     file: string,
@@ -101,6 +100,7 @@ export class DuckDbDestination implements Destination {
       } catch (error) {
         const busy = error instanceof TransientError && error.code === 'destination_busy'
         if (!busy || Date.now() >= until || options.signal?.aborted) throw error
+        if (!(await this.#heldByReadersOnly(file))) throw error
         await new Promise((resolve) => setTimeout(resolve, READER_RETRY_MS))
       }
     }
@@ -150,6 +150,19 @@ export class DuckDbDestination implements Destination {
       )
     }
     return new DuckDbSession(instance, connection, this.#config.schema, release)
+  }
+
+  /**
+   * Whether the processes that hold `file` only read it: then it opens read-only (DuckDB shares
+   * a file among readers, and refuses even a reader while a writer has it).
+   */
+  async #heldByReadersOnly(file: string): Promise<boolean> {
+    try {
+      await (await this.#open(file, { readOnly: true }, () => undefined)).close()
+      return true
+    } catch {
+      return false
+    }
   }
 
   /**
