@@ -67,7 +67,16 @@ export function showCommand(): Command {
       const pipelines = await servedPipelines(flags)
       const { startShowServer } = await import('../show/show-server.js')
       const stop = interruptSignal()
-      const server = await startShowServer({ pipelines, host, port })
+      const server = await startShowServer({ pipelines, host, port }).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'EADDRINUSE')
+          throw new ConfigError(`--port: ${port} is in use; pick another, or 0 for a free one`)
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+          throw new ConfigError(
+            `--host/--port: cannot listen on ${host}:${port} (${code}); use an address of this machine and a port above 1023`,
+          )
+        throw error
+      })
       if (!LOCAL_HOSTS.has(host))
         console.error(
           `thena-sync: warning: --host ${host} lets every machine that reaches this one read the warehouse and run read-only SQL on it; there is no login`,

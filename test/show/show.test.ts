@@ -317,6 +317,16 @@ describe('thena-sync show on DuckDB, in a browser', () => {
   })
 })
 
+describe('thena-sync show: bad flags', () => {
+  it('a bad --port is one line naming the flag and the fix, exit 2', async () => {
+    const res = await runCli(['show', '--port', 'abc'], { cwd: tempDir() })
+    expect(res.code).toBe(2)
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'thena-sync: --port: expected a whole number 0 to 65535 (0 picks a free port), got `abc`',
+    ])
+  })
+})
+
 describe('thena-sync show while a run holds the DuckDB file', () => {
   it('shows the busy page and retries; the run, and one started while show polls, succeed', async () => {
     const sim = await startSimulator({
