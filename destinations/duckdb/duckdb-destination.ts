@@ -30,6 +30,12 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
  */
 const FILE_QUEUES = new Map<string, Promise<void>>()
 
+/** How long a writer retries a file another process has open (a reader's moment), in ms. */
+const READER_GRACE_MS = 3_000
+
+/** Pause between those tries, in ms. */
+const READER_RETRY_MS = 50
+
 /** The embedded default: one DuckDB file, opened only while a command needs it. */
 export class DuckDbDestination implements Destination {
   readonly name = 'duckdb'
@@ -70,10 +76,33 @@ export class DuckDbDestination implements Destination {
     const file = resolve(this.#config.path)
     const release = inMemory ? () => undefined : await this.#turn(canonicalPath(file), options)
     try {
-      return await this.#open(file, options, release)
+      return await this.#openPastReaders(file, options, release)
     } catch (error) {
       release()
       throw error
+    }
+  }
+
+  /**
+   * Opens the file; a writer that finds it held by readers of another process (`query`,
+   * `status`, `show`: a moment each) tries again for up to `READER_GRACE_MS`, so that they never
+   * fail a run that starts meanwhile. Held by a writer (a run), it is refused as busy at once.
+   */
+  async #openPastReaders(
+    file: string,
+    options: ConnectOptions,
+    release: () => void,
+  ): Promise<DestinationSession> {
+    const until = Date.now() + (options.readOnly ? 0 : READER_GRACE_MS)
+    for (;;) {
+      try {
+        return await this.#open(file, options, release)
+      } catch (error) {
+        const busy = error instanceof TransientError && error.code === 'destination_busy'
+        if (!busy || Date.now() >= until || options.signal?.aborted) throw error
+        if (!(await this.#heldByReadersOnly(file))) throw error
+        await new Promise((resolve) => setTimeout(resolve, READER_RETRY_MS))
+      }
     }
   }
 
@@ -121,6 +150,19 @@ export class DuckDbDestination implements Destination {
       )
     }
     return new DuckDbSession(instance, connection, this.#config.schema, release)
+  }
+
+  /**
+   * Whether the processes that hold `file` only read it: then it opens read-only (DuckDB shares
+   * a file among readers, and refuses even a reader while a writer has it).
+   */
+  async #heldByReadersOnly(file: string): Promise<boolean> {
+    try {
+      await (await this.#open(file, { readOnly: true }, () => undefined)).close()
+      return true
+    } catch {
+      return false
+    }
   }
 
   /**

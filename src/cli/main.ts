@@ -13,6 +13,7 @@ import { resetCommand } from './reset-command.js'
 import { backfillCommand, reconcileCommand, runCommand } from './run-command.js'
 import { scheduleCommand } from './schedule-command.js'
 import { schemaCommand } from './schema-command.js'
+import { showCommand } from './show-command.js'
 import { simulateCommand } from './simulate-command.js'
 import { statusCommand } from './status-command.js'
 
@@ -31,6 +32,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void = () => undef
     .addCommand(queryCommand())
     .addCommand(statusCommand())
     .addCommand(schemaCommand())
+    .addCommand(showCommand())
     .addCommand(simulateCommand())
     .addCommand(demoCommand(setExitCode))
   for (const command of program.commands) throwUsageErrors(command, 'thena-sync')

@@ -51,13 +51,18 @@ export interface StatusReport {
   readonly views: readonly Record<string, unknown>[]
 }
 
-async function collect(
+/**
+ * What `status` shows of one pipeline, read in `session` (`show` reads its pages with it too);
+ * `recentLoads` runs, newest first (default 5).
+ */
+export async function collectStatus(
   session: DestinationSession,
   resolved: ResolvedPipeline,
+  recentLoads = RECENT_LOADS,
 ): Promise<StatusReport> {
   const { name: pipeline } = resolved
   const destination = resolved.destination.description
-  const recent = await session.readLoads(pipeline, RECENT_LOADS)
+  const recent = await session.readLoads(pipeline, recentLoads)
   // A `running` row whose process is gone (killed, crashed) stays until the next run marks it
   // aborted: shown as `stale`, so that status never reports a dead run as running.
   const live = recent.some((l) => l.status === 'running')
@@ -136,7 +141,7 @@ export function statusCommand(): Command {
       const session = await pipeline.destination.connect({ readOnly: true })
       let report: StatusReport
       try {
-        report = await collect(session, pipeline)
+        report = await collectStatus(session, pipeline)
       } finally {
         await session.close()
       }
