@@ -158,9 +158,14 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
       return
     }
     const form = req.method === 'POST' ? await formBody(req) : undefined
+    // SQL that a page of another site made the browser send is not run (see `fromElsewhere`).
+    const refused =
+      path === '/data' &&
+      (form?.has('sql') === true || url.searchParams.has('sql')) &&
+      fromElsewhere(req)
     let result: Page
     try {
-      result = await page(path, url.searchParams, form)
+      result = refused ? elsewherePage() : await page(path, url.searchParams, form)
     } catch (error) {
       result = failurePage(error)
     }
@@ -203,6 +208,31 @@ const queryOf = (params: URLSearchParams): string => {
   const pipeline = params.get('pipeline')
   return pipeline === null ? '' : `?${new URLSearchParams({ pipeline }).toString()}`
 }
+
+/**
+ * Whether the browser sent `req` for a page of another site (a form, an image, a link there):
+ * such a page cannot read the answer, but it could still make the SQL box run a statement
+ * (one that holds the warehouse for minutes, or reads all memory). The browser says where a
+ * request comes from in `Sec-Fetch-Site` (`none` for an address typed or bookmarked), and an
+ * older one at least in `Origin` for a form it POSTs.
+ */
+function fromElsewhere(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
+  const origin = req.headers.origin
+  return origin !== undefined && origin !== `http://${req.headers.host ?? ''}`
+}
+
+/** The answer to SQL sent from another site: nothing is run. */
+const elsewherePage = (): Page => ({
+  title: 'Not run',
+  status: 403,
+  body: html`<h1>Not run</h1>
+    <p class="error" id="sql-elsewhere">
+      The SQL box runs only statements sent from its own page: this one came from another site, and
+      was not run. Open <a href="/data">Data</a> and run it there.
+    </p>`,
+})
 
 /** A page for what went wrong: busy (a run holds the warehouse) retries by itself. */
 function failurePage(error: unknown): Page {

@@ -1,0 +1,93 @@
+/**
+ * The `show` server answering plain HTTP requests (no browser): what a page of another site can
+ * make a browser send it.
+ */
+import { request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startShowServer } from '../../src/show/show-server.js'
+import type { ShowServer } from '../../src/show/show-server.js'
+import { simulatorPipeline } from '../helpers/pipeline.js'
+
+interface Answer {
+  readonly status: number
+  readonly text: string
+}
+
+/** One request to `url` with `headers`, and a form `body` when given (POST). */
+function send(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          ...headers,
+          ...(body !== undefined && { 'content-type': 'application/x-www-form-urlencoded' }),
+        },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode!, text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+// Its result, `ran-42`, is not in the statement's text: seeing it means the statement ran.
+const SQL = "SELECT 'ran-' || 42 AS x"
+
+describe('show: the SQL box and requests from another site', () => {
+  let server: ShowServer
+  beforeAll(async () => {
+    const pipeline = simulatorPipeline({ url: 'http://127.0.0.1:9', token: 'unused-token' })
+    // An empty warehouse: the file exists, so the Data page reads it.
+    await (await pipeline.destination.connect()).close()
+    server = await startShowServer({ pipelines: [pipeline] })
+  })
+  afterAll(() => server.close())
+
+  const data = () => `${server.url}data?${new URLSearchParams({ sql: SQL }).toString()}`
+
+  it('runs the statement sent from its own page, or from an address typed or bookmarked', async () => {
+    for (const site of ['same-origin', 'none']) {
+      const answer = await send(data(), { 'sec-fetch-site': site })
+      expect(answer.status, site).toBe(200)
+      expect(answer.text, site).toContain('ran-42')
+    }
+    // No Sec-Fetch-Site (curl, an older browser) and no Origin: as before.
+    expect((await send(data(), {})).text).toContain('ran-42')
+  })
+
+  it('does not run SQL a page of another site makes the browser send (GET or POST)', async () => {
+    for (const site of ['cross-site', 'same-site']) {
+      const answer = await send(data(), { 'sec-fetch-site': site })
+      expect(answer.status, site).toBe(403)
+      expect(answer.text, site).not.toContain('ran-42')
+      expect(answer.text, site).toContain('was not run')
+    }
+    const form = new URLSearchParams({ pipeline: 'thena', sql: SQL }).toString()
+    const posted = await send(`${server.url}data`, { 'sec-fetch-site': 'cross-site' }, form)
+    expect(posted.status).toBe(403)
+    expect(posted.text).not.toContain('ran-42')
+    // An older browser names at least the origin of a form it POSTs.
+    const old = await send(`${server.url}data`, { origin: 'https://evil.example' }, form)
+    expect(old.status).toBe(403)
+    expect(old.text).not.toContain('ran-42')
+    const own = await send(`${server.url}data`, { origin: server.url.replace(/\/$/, '') }, form)
+    expect(own.text).toContain('ran-42')
+  })
+
+  it('still serves every page without SQL to any request', async () => {
+    const answer = await send(`${server.url}data`, { 'sec-fetch-site': 'cross-site' })
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('<h1>Data of thena</h1>')
+  })
+})
