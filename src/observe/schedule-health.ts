@@ -33,26 +33,34 @@ const secondsText = (ms: number) => `${Math.round(ms / 1000)} s`
 
 /**
  * The health rule of `schedule`: a pipeline is healthy while its last finished run did not
- * fail and its last success (or, before any, the daemon's start) is no older than twice the
- * gap between its next two ticks (its most frequent job) plus its last run's duration.
- * Skipped ticks (a run still going, another process holding the lock) are not runs: a
- * pipeline whose ticks are all skipped goes overdue.
+ * fail and the time is not past its second tick after its last success (or, before any, the
+ * daemon's start) plus twice its last run's duration. The ticks are counted from that moment,
+ * not from now: the gap ahead of a weekday cron on a Saturday (Monday to Tuesday) says nothing
+ * of how long ago Friday's run may be. Skipped ticks (a run still going, another process
+ * holding the lock) are not runs: a pipeline whose ticks are all skipped goes overdue.
  */
 export class ScheduleHealth {
   readonly #started: number
   readonly #pipelines: readonly string[]
-  readonly #gapMs: (pipeline: string) => number | undefined
+  readonly #secondTick: (pipeline: string) => number | undefined
   readonly #last = new Map<string, LastRun>()
   readonly #lastSuccess = new Map<string, number>()
+  /** Each pipeline's second tick after its last success (or the start), in epoch ms. */
+  readonly #due = new Map<string, number | undefined>()
 
+  /**
+   * `secondTick` answers when a pipeline ticks for the second time from now (epoch ms; undefined
+   * when it does not): it is asked at the start and at each success, as they happen.
+   */
   constructor(
     pipelines: readonly string[],
-    gapMs: (pipeline: string) => number | undefined,
+    secondTick: (pipeline: string) => number | undefined,
     started: number = Date.now(),
   ) {
     this.#pipelines = pipelines
-    this.#gapMs = gapMs
+    this.#secondTick = secondTick
     this.#started = started
+    for (const p of pipelines) this.#due.set(p, secondTick(p))
   }
 
   /** A run of `pipeline` finished (not a skipped tick). */
@@ -63,7 +71,10 @@ export class ScheduleHealth {
       loadId: result.loadId,
       ...(result.error && { error: result.error.message }),
     })
-    if (result.status === 'success') this.#lastSuccess.set(result.pipeline, at)
+    if (result.status === 'success') {
+      this.#lastSuccess.set(result.pipeline, at)
+      this.#due.set(result.pipeline, this.#secondTick(result.pipeline))
+    }
   }
 
   check(now: number = Date.now()): HealthReport {
@@ -77,10 +88,12 @@ export class ScheduleHealth {
   #checkOne(pipeline: string, now: number): PipelineHealth {
     const last = this.#last.get(pipeline)
     const success = this.#lastSuccess.get(pipeline)
-    const gap = this.#gapMs(pipeline)
-    // Not scheduled (yet): nothing is expected of it.
-    if (gap === undefined) return { pipeline, healthy: true, allowedSeconds: 0 }
-    const allowedMs = 2 * gap + (last?.seconds ?? 0) * 1000
+    const due = this.#due.get(pipeline)
+    // Not scheduled (any more): nothing is expected of it.
+    if (due === undefined) return { pipeline, healthy: true, allowedSeconds: 0 }
+    const since = success ?? this.#started
+    const durationMs = (last?.seconds ?? 0) * 1000
+    const allowedMs = Math.max(0, due - since) + 2 * durationMs
     const base = {
       pipeline,
       allowedSeconds: Math.round(allowedMs / 1000),
@@ -92,8 +105,7 @@ export class ScheduleHealth {
       return sick(
         `${pipeline}: its last run failed${last.loadId ? ` (load ${last.loadId})` : ''}: ${(last.error ?? 'no error recorded').replace(/\s+/g, ' ')}`,
       )
-    const since = success ?? this.#started
-    const allowed = `allowed ${secondsText(allowedMs)}: twice the ${secondsText(gap)} between its ticks plus its last run's ${secondsText((last?.seconds ?? 0) * 1000)}`
+    const allowed = `allowed ${secondsText(allowedMs)}: until its second tick after then, ${new Date(due).toISOString()}, plus twice its last run's ${secondsText(durationMs)}`
     if (now - since > allowedMs)
       return sick(
         success === undefined

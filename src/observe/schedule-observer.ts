@@ -29,7 +29,7 @@ export interface ScheduleObserver {
  */
 export async function observeSchedule(
   selected: readonly ResolvedPipeline[],
-  scheduler: Pick<Scheduler, 'tickGapMs'>,
+  scheduler: Pick<Scheduler, 'secondTickMs'>,
   listen: MetricsListen | undefined,
   log: ObserverLog,
 ): Promise<ScheduleObserver> {
@@ -43,7 +43,7 @@ export async function observeSchedule(
   const metrics = listen ? new RunMetrics(pipelines, modes) : undefined
   const health = new ScheduleHealth(
     pipelines.map((p) => p.name),
-    (p) => scheduler.tickGapMs(p),
+    (p) => scheduler.secondTickMs(p),
   )
   const server = listen && metrics ? await startMetricsServer(listen, metrics, health) : undefined
   if (server) {

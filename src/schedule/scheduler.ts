@@ -90,16 +90,27 @@ export class Scheduler {
   }
 
   /**
-   * The shortest gap, in ms, between the next two ticks of any job of `pipeline` (its most
-   * frequent schedule, as of now); undefined before `start` or for a pipeline without jobs.
+   * When `pipeline` ticks for the second time from now, in epoch ms: the earliest over its jobs
+   * (as node-cron computes it, started or not); undefined for a pipeline without jobs or whose
+   * crons do not fire twice again.
    */
-  tickGapMs(pipeline: string): number | undefined {
-    const gaps = this.#tasks.flatMap((task, i) => {
-      if (this.#jobs[i]!.pipeline.name !== pipeline) return []
-      const [a, b] = task.getNextRuns(2)
-      return a && b ? [b.getTime() - a.getTime()] : []
+  secondTickMs(pipeline: string): number | undefined {
+    const ticks = this.#jobs.flatMap((job) => {
+      if (job.pipeline.name !== pipeline) return []
+      try {
+        // A task that is never started: it only answers when it would fire.
+        const task = cron.createTask(job.cron, () => undefined, { timezone: job.timezone })
+        try {
+          const second = task.getNextRuns(2)[1]
+          return second ? [second.getTime()] : []
+        } finally {
+          void task.destroy()
+        }
+      } catch {
+        return []
+      }
     })
-    return gaps.length > 0 ? Math.min(...gaps) : undefined
+    return ticks.length > 0 ? Math.min(...ticks) : undefined
   }
 
   /** Stops scheduling; a run in progress finishes its current batch, commits, and ends. */
