@@ -7,13 +7,14 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
-import { REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
+import { REJECTED_VALUE, notOneStatement, queryTimeLimit } from '../../src/load/destination.js'
 import { stateText } from '../../src/load/json-text.js'
 import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import type {
   DestinationSession,
   DestinationTransaction,
   LoadRecord,
+  QueryOptions,
   QueryResult,
   SchemaChangeSummary,
   SchemaHistoryEntry,
@@ -227,8 +228,18 @@ export class DuckDbSession implements DestinationSession {
     return false
   }
 
-  async query(sql: string): Promise<QueryResult> {
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const statement = await this.#oneStatement(sql)
+    const { maxMs } = options
+    let stopped = false
+    // The statement runs off the event loop: the timer fires meanwhile and interrupts it.
+    const timer =
+      maxMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stopped = true
+            this.#conn.interrupt()
+          }, maxMs)
     try {
       const reader = await statement.runAndReadAll()
       return {
@@ -236,11 +247,13 @@ export class DuckDbSession implements DestinationSession {
         rows: reader.getRowObjectsJson() as Record<string, unknown>[],
       }
     } catch (error) {
+      if (stopped) throw queryTimeLimit(maxMs!)
       throw new TerminalError(
         'query_failed',
         error instanceof Error ? error.message.split('\n')[0]! : String(error),
       )
     } finally {
+      clearTimeout(timer)
       statement.destroySync()
     }
   }

@@ -6,7 +6,12 @@ import type { PostgresPool, PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { TerminalError, ThenaSyncError, TransientError } from '../../src/errors.js'
-import { QUERY_REFUSED, REJECTED_VALUE, notOneStatement } from '../../src/load/destination.js'
+import {
+  QUERY_REFUSED,
+  REJECTED_VALUE,
+  notOneStatement,
+  queryTimeLimit,
+} from '../../src/load/destination.js'
 import { jsonText, stateText } from '../../src/load/json-text.js'
 import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import { MAX_WAIT_SETTING, WaitTooLongError } from '../../src/http/wait-policy.js'
@@ -14,6 +19,7 @@ import type {
   DestinationSession,
   DestinationTransaction,
   LoadRecord,
+  QueryOptions,
   QueryResult,
   SchemaChangeSummary,
   SchemaHistoryEntry,
@@ -440,10 +446,11 @@ export class PostgresSession implements DestinationSession {
       .catch(() => undefined)
   }
 
-  async query(text: string): Promise<QueryResult> {
+  async query(text: string, options: QueryOptions = {}): Promise<QueryResult> {
     const heads = statementHeads(text)
     if (heads.length !== 1) throw notOneStatement(heads.length === 0 ? 'none' : 'more')
     if (this.#readOnly) refuseUnlessReading(text, heads[0]!)
+    const { maxMs } = options
     try {
       await this.#ensureConnected()
       if (!this.#readOnly) return await this.#statement(text)
@@ -452,6 +459,11 @@ export class PostgresSession implements DestinationSession {
         // Once a snapshot is taken, nothing in the transaction can make it read-write again.
         await this.#client.query('SELECT 1')
         await this.#dropPrivileges()
+        // For this transaction only; the statement cannot change it back (set_config is refused).
+        if (maxMs !== undefined)
+          await this.#client.query(
+            `SET LOCAL statement_timeout = ${Math.max(1, Math.round(maxMs))}`,
+          )
         return await this.#statement(text)
       } finally {
         // Whatever the statement did inside the transaction (a SET too) is undone.
@@ -460,6 +472,13 @@ export class PostgresSession implements DestinationSession {
     } catch (error) {
       if (/cannot insert multiple commands/i.test((error as Error).message ?? ''))
         throw notOneStatement('more')
+      // 57014: query_canceled, here by the statement_timeout set above.
+      if (
+        maxMs !== undefined &&
+        (error as { code?: string }).code === '57014' &&
+        /statement timeout/i.test((error as Error).message ?? '')
+      )
+        throw queryTimeLimit(maxMs)
       const mapped = toThenaSyncError(error, 'query', this.#where)
       if (mapped.code !== 'destination_error' && mapped.code !== REJECTED_VALUE) throw mapped
       throw new TerminalError('query_failed', (error as Error).message.split('\n')[0]!)

@@ -144,6 +144,22 @@ export const notOneStatement = (found: 'none' | 'more'): TerminalError =>
     `query takes exactly one SQL statement (a trailing ";" is fine); this has ${found === 'none' ? 'none' : 'more than one'}`,
   )
 
+/** How one `query()` statement of a read-only session is bounded. */
+export interface QueryOptions {
+  /**
+   * Longest the statement may run, in ms: beyond, it is stopped and fails with `query_failed`
+   * (`queryTimeLimit`). Default: no limit.
+   */
+  readonly maxMs?: number
+}
+
+/** The failure of a statement stopped at its `maxMs`, worded alike on every destination. */
+export const queryTimeLimit = (maxMs: number): TerminalError =>
+  new TerminalError(
+    'query_failed',
+    `the statement was stopped after ${maxMs / 1000} s, the longest a statement may run here`,
+  )
+
 /** Result of `query()`: column names and rows of JSON-safe values. */
 export interface QueryResult {
   readonly columns: readonly string[]
@@ -258,9 +274,9 @@ export interface DestinationSession {
    * Runs exactly one SQL statement and returns its rows; anything else fails with
    * `query_refused` (see `notOneStatement`). In a read-only session the statement can change
    * neither the warehouse nor the file system: what it tries to is refused (`query_refused`)
-   * or fails (`query_failed`).
+   * or fails (`query_failed`). `options.maxMs` bounds its time in a read-only session.
    */
-  query(sql: string): Promise<QueryResult>
+  query(sql: string, options?: QueryOptions): Promise<QueryResult>
   close(): Promise<void>
 }
 

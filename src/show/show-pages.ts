@@ -14,6 +14,13 @@ import { nextRuns } from './next-runs.js'
 /** Rows of a SQL box result the Data page shows; the rest are counted, not shown. */
 export const SQL_BOX_ROW_LIMIT = 500
 
+/**
+ * Longest a statement of the SQL box may run, in ms. On DuckDB a reader keeps a run that starts
+ * meanwhile waiting (3 s at most, then it is refused as busy): the box is for a look, and
+ * `thena-sync query` runs longer statements.
+ */
+export const SQL_BOX_MAX_MS = 2_000
+
 /** Rows of each table and view the Data page shows. */
 export const PREVIEW_ROWS = 5
 
@@ -519,7 +526,7 @@ export async function dataPage(
     let outcome: SqlOutcome | undefined
     if (sql !== null && sql.trim() !== '') {
       try {
-        outcome = { result: await session.query(sql) }
+        outcome = { result: await session.query(sql, { maxMs: SQL_BOX_MAX_MS }) }
       } catch (error) {
         // Refused or failed SQL is the user's to fix: its message, not a broken page.
         if (!(error instanceof ThenaSyncError) || error.code === 'destination_busy') throw error
@@ -549,7 +556,8 @@ export async function dataPage(
     <input type="hidden" name="pipeline" value="${pipeline.name}" />
     <label for="sql"
       >One read-only SQL statement (as <code>thena-sync query</code>: anything that writes is
-      refused; at most ${SQL_BOX_ROW_LIMIT} rows shown). Tables are in schema
+      refused; at most ${SQL_BOX_ROW_LIMIT} rows shown, ${SQL_BOX_MAX_MS / 1000} s at most:
+      <code>thena-sync query</code> runs longer ones). Tables are in schema
       <code>${pipeline.dataset}</code>.</label
     >
     <textarea id="sql" name="sql" spellcheck="false">

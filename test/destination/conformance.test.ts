@@ -758,6 +758,23 @@ for (const kind of DESTINATION_KINDS) {
       expect(await s.readSchemaChanges(1)).toEqual(changes.slice(0, 1))
     })
 
+    it('a read-only query stops at its time limit, and the session goes on', async () => {
+      const { destination, session: s } = await open()
+      await s.close()
+      session = await destination.connect({ readOnly: true })
+      const slow =
+        kind.name === 'duckdb'
+          ? 'SELECT count(*) AS n FROM range(100000) a, range(100000) b WHERE hash(a.range + b.range * 100000) % 1000003 = 7'
+          : 'SELECT pg_sleep(60)'
+      const started = Date.now()
+      await expect(session.query(slow, { maxMs: 300 })).rejects.toMatchObject({
+        code: 'query_failed',
+        message: 'the statement was stopped after 0.3 s, the longest a statement may run here',
+      })
+      expect(Date.now() - started).toBeLessThan(10_000)
+      expect(await rows(session, "SELECT 'ok' AS x")).toEqual([{ x: 'ok' }])
+    })
+
     it('a read-only session answers every typed read', async () => {
       const { destination, session: s } = await open()
       const { root } = await withTickets(destination, s)

@@ -85,6 +85,19 @@ describe('show: the SQL box and requests from another site', () => {
     expect(own.text).toContain('ran-42')
   })
 
+  it('stops a statement of the SQL box at its time limit, so that it never holds the file long', async () => {
+    // Ten billion pairs, each hashed: minutes of work, unless stopped.
+    const sql =
+      'SELECT count(*) AS n FROM range(100000) a, range(100000) b WHERE hash(a.range + b.range * 100000) % 1000003 = 7'
+    const started = Date.now()
+    const answer = await send(`${server.url}data?${new URLSearchParams({ sql }).toString()}`, {})
+    expect(answer.status).toBe(400)
+    expect(answer.text).toContain('the statement was stopped after 2 s')
+    expect(Date.now() - started).toBeLessThan(15_000)
+    // The next statement runs as usual.
+    expect((await send(data(), {})).text).toContain('ran-42')
+  })
+
   it('still serves every page without SQL to any request', async () => {
     const answer = await send(`${server.url}data`, { 'sec-fetch-site': 'cross-site' })
     expect(answer.status).toBe(200)
