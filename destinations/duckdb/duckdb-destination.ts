@@ -149,7 +149,13 @@ export class DuckDbDestination implements Destination {
         `cannot open ${this.description}: ${message.split('\n')[0]}`,
       )
     }
-    return new DuckDbSession(instance, connection, this.#config.schema, release)
+    return new DuckDbSession(
+      instance,
+      connection,
+      this.#config.schema,
+      release,
+      options.readOnly === true,
+    )
   }
 
   /**

@@ -1,4 +1,4 @@
-import { DuckDBDataChunk, listValue } from '@duckdb/node-api'
+import { DuckDBDataChunk, StatementType, listValue } from '@duckdb/node-api'
 import type {
   DuckDBConnection,
   DuckDBExtractedStatements,
@@ -7,7 +7,12 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api'
 import { TerminalError, TransientError } from '../../src/errors.js'
-import { REJECTED_VALUE, notOneStatement, queryTimeLimit } from '../../src/load/destination.js'
+import {
+  QUERY_REFUSED,
+  REJECTED_VALUE,
+  notOneStatement,
+  queryTimeLimit,
+} from '../../src/load/destination.js'
 import { stateText } from '../../src/load/json-text.js'
 import { historyStatements, keyStageColumns } from '../../src/load/history-sql.js'
 import type {
@@ -81,6 +86,39 @@ function keysOf(table: TableSchema, keys: readonly string[]): { sql: string; val
     : { sql: `CAST(k AS ${typeNames[type]}) FROM (SELECT ${ids.sql} AS k)`, value: ids.value }
 }
 
+/**
+ * Statements a read-only session refuses by their kind, before they run. With external access
+ * off, DuckDB still lets a statement reach the files it allows: the attached file's WAL and the
+ * spill directory. `COPY ... TO 'thena.duckdb.wal'` wrote the warehouse's log, which the next
+ * writer replays, and `ATTACH` created files in the spill directory (review of issue 18).
+ */
+const WRITING_STATEMENTS: ReadonlyMap<StatementType, string> = new Map([
+  [StatementType.COPY, 'COPY'],
+  [StatementType.COPY_DATABASE, 'COPY FROM DATABASE'],
+  [StatementType.EXPORT, 'EXPORT'],
+  [StatementType.ATTACH, 'ATTACH'],
+  [StatementType.DETACH, 'DETACH'],
+  [StatementType.LOAD, 'INSTALL or LOAD'],
+  [StatementType.EXTENSION, 'an extension statement'],
+  [StatementType.UPDATE_EXTENSIONS, 'UPDATE EXTENSIONS'],
+])
+
+/** Refuses, before it runs, a statement of a kind a read-only session must not run. */
+function refuseUnlessReading(type: StatementType, sql: string): void {
+  const name = WRITING_STATEMENTS.get(type)
+  if (name !== undefined)
+    throw new TerminalError(
+      QUERY_REFUSED,
+      `query is read-only: on DuckDB it does not run ${name}, which could write files beside the warehouse`,
+    )
+  // EXPLAIN ANALYZE runs the statement it explains (a COPY as well).
+  if (type === StatementType.EXPLAIN && /\banaly[sz]e\b/i.test(sql))
+    throw new TerminalError(
+      QUERY_REFUSED,
+      'query is read-only: on DuckDB it does not run EXPLAIN ANALYZE, which runs the statement it explains (EXPLAIN alone is fine)',
+    )
+}
+
 /** One open DuckDB file. All writes go through `transaction()`. */
 export class DuckDbSession implements DestinationSession {
   readonly #instance: DuckDBInstance
@@ -91,14 +129,18 @@ export class DuckDbSession implements DestinationSession {
 
   readonly #onClose: () => void
   readonly #reads: SystemReads
+  /** The file is attached read-only: `query` refuses what could write beside it. */
+  readonly #readOnly: boolean
 
   constructor(
     instance: DuckDBInstance,
     conn: DuckDBConnection,
     schema: string,
     onClose: () => void = () => undefined,
+    readOnly = false,
   ) {
     this.#onClose = onClose
+    this.#readOnly = readOnly
     this.#instance = instance
     this.#conn = conn
     this.#schema = schema
@@ -230,6 +272,13 @@ export class DuckDbSession implements DestinationSession {
 
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const statement = await this.#oneStatement(sql)
+    if (this.#readOnly)
+      try {
+        refuseUnlessReading(statement.statementType, sql)
+      } catch (error) {
+        statement.destroySync()
+        throw error
+      }
     const { maxMs } = options
     let stopped = false
     // The statement runs off the event loop: the timer fires meanwhile and interrupts it.

@@ -4,8 +4,8 @@
  * ATTACH, file functions, extensions) is refused with exit code 4 and leaves everything as it
  * was. Table output shows control characters from the data as escapes.
  */
-import { chmodSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolvePipeline } from '../../src/config/resolve-pipeline.js'
@@ -139,12 +139,37 @@ for (const kind of DESTINATION_KINDS) {
           const res = await query(sql)
           expectRefused(
             res,
-            /disabled (by|through) configuration|configuration has been locked|read-only mode/,
+            /disabled (by|through) configuration|configuration has been locked|read-only mode|^thena-sync: query is read-only/,
             sql,
           )
         }
         expect(readdirSync(out)).toEqual([])
         expect(await snapshot()).toEqual(before)
+      })
+
+      it('writes nothing beside the warehouse either: not its WAL, not the spill directory', async () => {
+        // The files DuckDB allows a session with external access off: the attached file's WAL
+        // and the spill directory.
+        const file = url.slice('duckdb:'.length)
+        const wal = `${file}.wal`
+        const spill = `${file}.tmp`
+        mkdirSync(spill, { recursive: true })
+        const walBefore = existsSync(wal) ? readFileSync(wal) : undefined
+        const spilled = readdirSync(spill)
+        const attempts = [
+          `COPY (select 'not a log' AS g FROM range(100)) TO '${wal}' (FORMAT csv)`,
+          `COPY (select 1) TO '${spill}/../${basename(wal)}' (FORMAT csv)`,
+          `COPY (select 1) TO '${spill}/copy.csv'`,
+          `ATTACH '${spill}/other.duckdb' AS other`,
+          `EXPLAIN ANALYZE COPY (select 1) TO '${spill}/explained.csv'`,
+        ]
+        for (const sql of attempts)
+          expectRefused(await query(sql), /^thena-sync: query is read-only: on DuckDB/, sql)
+        expect(existsSync(wal) ? readFileSync(wal) : undefined).toEqual(walBefore)
+        expect(readdirSync(spill)).toEqual(spilled)
+        expect(await snapshot()).toEqual(before)
+        // Reading still works, EXPLAIN included.
+        expect((await query('EXPLAIN select 1')).code).toBe(0)
       })
     }
 
