@@ -1,4 +1,5 @@
 import type { RunResult } from '../pipeline/run-stats.js'
+import { spanMessage } from './run-trace.js'
 
 /** How one scheduled pipeline is doing, as `/healthz` reports it. */
 export interface PipelineHealth {
@@ -69,7 +70,9 @@ export class ScheduleHealth {
       status: result.status,
       seconds: result.seconds,
       loadId: result.loadId,
-      ...(result.error && { error: result.error.message }),
+      // As a span says it: one redacted line, no URL query string, no response body (an API's
+      // error answer may echo a record; the log line and the load row keep it).
+      ...(result.error && { error: spanMessage(result.error) }),
     })
     if (result.status === 'success') {
       this.#lastSuccess.set(result.pipeline, at)
@@ -103,7 +106,7 @@ export class ScheduleHealth {
     const sick = (reason: string): PipelineHealth => ({ ...base, healthy: false, reason })
     if (last?.status === 'failed')
       return sick(
-        `${pipeline}: its last run failed${last.loadId ? ` (load ${last.loadId})` : ''}: ${(last.error ?? 'no error recorded').replace(/\s+/g, ' ')}`,
+        `${pipeline}: its last run failed${last.loadId ? ` (load ${last.loadId})` : ''}: ${last.error ?? 'no error recorded'}`,
       )
     const allowed = `allowed ${secondsText(allowedMs)}: until its second tick after then, ${new Date(due).toISOString()}, plus twice its last run's ${secondsText(durationMs)}`
     if (now - since > allowedMs)

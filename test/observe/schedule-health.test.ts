@@ -73,6 +73,25 @@ describe('ScheduleHealth', () => {
   })
 })
 
+describe('ScheduleHealth: what /healthz says of a failure', () => {
+  it('one line, without the query string of a URL or the body the API answered', () => {
+    const h = new ScheduleHealth(['a'], () => 120_000, 0)
+    h.finished(
+      {
+        ...run('failed', 1),
+        error: new TerminalError(
+          'api_error',
+          'GET https://api.example.com/rest/v2/requests?cursor=c-4411&updated_since=2026: HTTP 400: {"error":"bad",\n"customer":"jane.doe@example.com"}',
+        ),
+      },
+      1000,
+    )
+    expect(h.check(2000).reason).toBe(
+      'a: its last run failed (load L1): GET https://api.example.com/rest/v2/requests HTTP 400',
+    )
+  })
+})
+
 describe("ScheduleHealth with the scheduler's own ticks", () => {
   afterEach(() => vi.useRealTimers())
 
