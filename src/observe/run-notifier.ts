@@ -122,14 +122,28 @@ async function deliver(
   backoffMs: number,
 ): Promise<string | undefined> {
   const body = JSON.stringify(notification)
+  // undici sends no user:password written in a URL: it becomes Basic authentication here.
+  const target = new URL(url)
+  const credentials =
+    target.username || target.password
+      ? `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`
+      : undefined
+  target.username = ''
+  target.password = ''
   let why = 'not tried'
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (deadline.aborted) return `${why} (gave up at the time limit after ${attempt - 1} attempts)`
     try {
-      const res = await request(url, {
+      const res = await request(target, {
         method: 'POST',
         dispatcher: agent,
-        headers: { 'content-type': 'application/json', 'user-agent': 'thena-sync' },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'thena-sync',
+          ...(credentials !== undefined && {
+            authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+          }),
+        },
         body,
         signal: deadline,
       })

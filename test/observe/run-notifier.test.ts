@@ -34,6 +34,8 @@ interface Receiver {
   readonly bodies: Notification[]
   /** Raw bodies, to search for secrets. */
   readonly raw: string[]
+  /** The Authorization header of each request (undefined: none). */
+  readonly authorization: (string | undefined)[]
   close(): Promise<void>
 }
 
@@ -43,7 +45,9 @@ async function startReceiver(
 ): Promise<Receiver> {
   const bodies: Notification[] = []
   const raw: string[] = []
+  const authorization: (string | undefined)[] = []
   const server = createServer((req: IncomingMessage, res) => {
+    authorization.push(req.headers.authorization)
     let body = ''
     req.on('data', (d) => (body += String(d)))
     req.on('end', () => {
@@ -58,6 +62,7 @@ async function startReceiver(
     url: `http://127.0.0.1:${port}/hook`,
     bodies,
     raw,
+    authorization,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -194,6 +199,23 @@ describe('notifications', () => {
     expect(hook.bodies[2]).toMatchObject({ event: 'run_failed', loadId: '20261206T170000Z-abcdef' })
     expect(hook.bodies[2]!.reason).toBe('GET /x?token=*** answered 500 second line')
     expect(hook.raw.join('')).not.toContain(token)
+  })
+
+  it('a URL with user:password: sent as Basic authentication, delivered', async () => {
+    const hook = await startReceiver((_, res) => res.writeHead(204).end())
+    const url = new URL(hook.url)
+    url.username = 'thena'
+    url.password = 'p@ss:w0rd-notify'
+    const lines: string[] = []
+    await notifyRun(
+      { notify: { url: url.href, field: 'THENA_NOTIFY_URL' } },
+      failedResult('tok-unused-5678'),
+      (l) => lines.push(l),
+    )
+    expect(lines).toEqual([])
+    expect(hook.authorization).toEqual([
+      `Basic ${Buffer.from('thena:p@ss:w0rd-notify').toString('base64')}`,
+    ])
   })
 
   it('a receiver that never answers holds the run no longer than the bound; one line, without the URL', async () => {
