@@ -158,6 +158,12 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
       return
     }
     const form = req.method === 'POST' ? await formBody(req) : undefined
+    if (form === null) {
+      // Not read to its end: the connection cannot carry another request.
+      res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+      res.end(`the SQL box takes at most ${MAX_BODY_BYTES / 1024} KiB`)
+      return
+    }
     // SQL that a page of another site made the browser send is not run (see `fromElsewhere`).
     const refused =
       path === '/data' &&
@@ -257,14 +263,24 @@ function failurePage(error: unknown): Page {
   }
 }
 
-/** A urlencoded form body, up to `MAX_BODY_BYTES`. */
-async function formBody(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) break
-    chunks.push(chunk)
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+/**
+ * A urlencoded form body; null when it is longer than `MAX_BODY_BYTES`. Reading stops there,
+ * without destroying the request (that would reset the connection before the answer): a
+ * statement cut short is never run, since its end may be what makes it the one intended.
+ */
+function formBody(req: IncomingMessage): Promise<URLSearchParams | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk)
+      req.off('data', onData)
+      req.pause()
+      resolve(null)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))))
+    req.once('error', reject)
+  })
 }

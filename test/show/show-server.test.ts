@@ -98,6 +98,14 @@ describe('show: the SQL box and requests from another site', () => {
     expect((await send(data(), {})).text).toContain('ran-42')
   })
 
+  it('a form too long for the SQL box is 413, and nothing is run', async () => {
+    const sql = `${SQL} -- ${'x'.repeat(300 * 1024)}`
+    const form = new URLSearchParams({ pipeline: 'thena', sql }).toString()
+    const answer = await send(`${server.url}data`, { 'sec-fetch-site': 'same-origin' }, form)
+    expect(answer.status).toBe(413)
+    expect(answer.text).not.toContain('ran-42')
+  })
+
   it('still serves every page without SQL to any request', async () => {
     const answer = await send(`${server.url}data`, { 'sec-fetch-site': 'cross-site' })
     expect(answer.status).toBe(200)
