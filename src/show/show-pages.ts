@@ -27,6 +27,15 @@ export const PREVIEW_ROWS = 5
 /** Runs the Runs page lists and charts. */
 export const RUNS_SHOWN = 100
 
+/** Characters of a reject's reason the Rejects page shows. */
+const REASON_SHOWN = 2000
+
+/**
+ * Characters of a raw record the Rejects page reads: one up to this long is pretty-printed (then
+ * cut to `MAX_RAW_CHARS`), a longer one is shown as stored, cut.
+ */
+const RAW_READ_CHARS = 100_000
+
 /** Rejects the Rejects page lists, newest first. */
 export const REJECTS_SHOWN = 200
 
@@ -477,8 +486,9 @@ export async function rejectsPage(ctx: ShowContext, pipeline: ResolvedPipeline):
     const mine = table.columns.some((c) => c.name === 'pipeline')
       ? `WHERE pipeline = ${sqlLiteral(pipeline.name)}`
       : ''
+    // Only what the page can show is read: a raw record may be megabytes, 200 of them more.
     return session.query(
-      `SELECT resource, record_id, reason, raw_json, load_id, rejected_at FROM ${relationSql(pipeline, '_thena_rejects')} ${mine} ORDER BY rejected_at DESC LIMIT ${REJECTS_SHOWN}`,
+      `SELECT resource, record_id, substr(reason, 1, ${REASON_SHOWN + 1}) AS reason, substr(raw_json, 1, ${RAW_READ_CHARS}) AS raw_json, load_id, rejected_at FROM ${relationSql(pipeline, '_thena_rejects')} ${mine} ORDER BY rejected_at DESC LIMIT ${REJECTS_SHOWN}`,
     )
   })
   const top = html`<h1>Rejects of ${pipeline.name}</h1>
@@ -498,7 +508,7 @@ export async function rejectsPage(ctx: ShowContext, pipeline: ResolvedPipeline):
             html`<div class="reject" id="reject-${i}">
               <h3>${r.resource} · record ${r.record_id ?? '(none)'}</h3>
               <p class="muted">load ${r.load_id}, ${r.rejected_at}</p>
-              <p class="error reason">${truncate(displayText(r.reason), 2000)}</p>
+              <p class="error reason">${truncate(displayText(r.reason), REASON_SHOWN)}</p>
               <pre class="raw">${prettyRaw(r.raw_json)}</pre>
             </div>`,
         )

@@ -4,8 +4,11 @@
  */
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rejectsPage } from '../../src/show/show-pages.js'
+import type { ShowContext } from '../../src/show/show-pages.js'
 import { startShowServer } from '../../src/show/show-server.js'
 import type { ShowServer } from '../../src/show/show-server.js'
+import { loadRow } from '../helpers/destinations.js'
 import { simulatorPipeline } from '../helpers/pipeline.js'
 
 interface Answer {
@@ -110,5 +113,47 @@ describe('show: the SQL box and requests from another site', () => {
     const answer = await send(`${server.url}data`, { 'sec-fetch-site': 'cross-site' })
     expect(answer.status).toBe(200)
     expect(answer.text).toContain('<h1>Data of thena</h1>')
+  })
+})
+
+describe('show: the Rejects page and huge records', () => {
+  it('reads of each reject only what it can show, however large the raw record', async () => {
+    const pipeline = simulatorPipeline({ url: 'http://127.0.0.1:9', token: 'unused-token' })
+    const writer = await pipeline.destination.connect()
+    await writer.prepare()
+    const raw = JSON.stringify({ id: 'r1', body: 'y'.repeat(5_000_000) })
+    await writer.transaction(async (tx) => {
+      await tx.writeLoad(loadRow('l1', 'failed', { pipeline: 'thena' }))
+      await tx.writeRejects('thena', 'l1', [
+        { resource: 'requests', recordId: 'r1', reason: 'z'.repeat(3_000_000), raw },
+      ])
+    })
+    await writer.close()
+    // The longest text any query of the page returned.
+    let longest = 0
+    const ctx: ShowContext = {
+      pipelines: [pipeline],
+      now: new Date(),
+      read: async (p, fn) => {
+        const session = await p.destination.connect({ readOnly: true })
+        const query = session.query.bind(session)
+        session.query = async (sql, options) => {
+          const result = await query(sql, options)
+          for (const row of result.rows)
+            for (const value of Object.values(row))
+              if (typeof value === 'string') longest = Math.max(longest, value.length)
+          return result
+        }
+        try {
+          return await fn(session)
+        } finally {
+          await session.close()
+        }
+      },
+    }
+    const page = await rejectsPage(ctx, pipeline)
+    expect(page.body.html).toContain('record r1')
+    expect(page.body.html).toContain('yyyy')
+    expect(longest).toBeLessThanOrEqual(100_000)
   })
 })
