@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { ConfigError } from '../errors.js'
+import type { SchemaHistoryEntry } from '../load/destination.js'
 import { timestampText } from '../load/system-tables.js'
 import { readRelations } from '../load/warehouse-relations.js'
 import { zodSource } from '../normalize/zod-source.js'
@@ -15,8 +16,8 @@ interface SchemaFlags extends PipelineFlags {
   readonly dbt?: boolean
 }
 
-/** The columns `schema --history` prints, in order. */
-const HISTORY_COLUMNS = [
+/** The columns `schema --history` (and `show`'s resource page) print, in order. */
+export const SCHEMA_HISTORY_COLUMNS = [
   'ordinal',
   'event',
   'table_name',
@@ -27,6 +28,19 @@ const HISTORY_COLUMNS = [
   'load_id',
   'recorded_at',
 ] as const
+
+/** One schema-history entry as `schema --history` prints it: the path as JSON, times as text. */
+export const schemaHistoryRow = (h: SchemaHistoryEntry) => ({
+  ordinal: h.ordinal,
+  event: h.event,
+  table_name: h.table,
+  column_name: h.column,
+  column_type: h.columnType,
+  source_path: JSON.stringify(h.sourcePath),
+  variant_of: h.variantOf,
+  load_id: h.loadId,
+  recorded_at: timestampText(h.recordedAt),
+})
 
 /**
  * `thena-sync schema`: the warehouse's tables with each column's source path (the mapping from
@@ -75,18 +89,8 @@ export function schemaCommand(): Command {
           return
         }
         if (flags.history) {
-          const rows = (await session.readSchemaHistory(flags.resource)).map((h) => ({
-            ordinal: h.ordinal,
-            event: h.event,
-            table_name: h.table,
-            column_name: h.column,
-            column_type: h.columnType,
-            source_path: JSON.stringify(h.sourcePath),
-            variant_of: h.variantOf,
-            load_id: h.loadId,
-            recorded_at: timestampText(h.recordedAt),
-          }))
-          console.log(formatRows({ columns: HISTORY_COLUMNS, rows }, 'table'))
+          const rows = (await session.readSchemaHistory(flags.resource)).map(schemaHistoryRow)
+          console.log(formatRows({ columns: SCHEMA_HISTORY_COLUMNS, rows }, 'table'))
           return
         }
         for (const table of tables) {

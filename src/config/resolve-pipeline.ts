@@ -221,12 +221,7 @@ function resolveNotify(
   // URL, and any user:password in it, is a secret from here on.
   redactor.add(value)
   registerSecretsIn(value)
-  let url: URL | undefined
-  try {
-    url = /^https?:\/\/[^/\s]/i.test(value) ? new URL(value) : undefined
-  } catch {
-    url = undefined
-  }
+  const url = httpUrl(value)
   if (!url)
     return fail(
       field,
@@ -291,16 +286,21 @@ function resolveClient(
   }
 }
 
+/** `value` as a URL when it is an absolute http(s) URL with a host, else undefined. */
+function httpUrl(value: string): URL | undefined {
+  if (!/^https?:\/\/[^/\s]/i.test(value)) return undefined
+  try {
+    return new URL(value)
+  } catch {
+    return undefined
+  }
+}
+
 /** An http(s) URL; its path is kept, as resource paths resolve under it. */
 function checkBaseUrl({ value, field }: SettingValue): string {
   // Credentials written into the base URL are secrets too, even in a URL that is refused.
   registerSecretsIn(value)
-  let url: URL | undefined
-  try {
-    url = /^https?:\/\/[^/\s]/i.test(value) ? new URL(value) : undefined
-  } catch {
-    url = undefined
-  }
+  const url = httpUrl(value)
   if (!url)
     return fail(
       field,

@@ -1,3 +1,4 @@
+import { SCHEMA_HISTORY_COLUMNS, schemaHistoryRow } from '../cli/schema-command.js'
 import { collectStatus } from '../cli/status-command.js'
 import type { StatusReport } from '../cli/status-command.js'
 import type { ResolvedPipeline } from '../config/resolve-pipeline.js'
@@ -439,31 +440,9 @@ export async function resourcePage(
       <h2>Columns</h2>
       ${columnTables.length > 0 ? columnTables : html`<p class="empty">No table yet.</p>`}
       <h2>Schema history</h2>
-      ${htmlTable(
-        [
-          'ordinal',
-          'event',
-          'table_name',
-          'column_name',
-          'column_type',
-          'source_path',
-          'variant_of',
-          'load_id',
-          'recorded_at',
-        ],
-        history.map((h) => ({
-          ordinal: h.ordinal,
-          event: h.event,
-          table_name: h.table,
-          column_name: h.column,
-          column_type: h.columnType,
-          source_path: h.sourcePath.join('.'),
-          variant_of: h.variantOf,
-          load_id: h.loadId,
-          recorded_at: h.recordedAt.toISOString(),
-        })),
-        { id: 'schema-history' },
-      )}`,
+      ${htmlTable([...SCHEMA_HISTORY_COLUMNS], history.map(schemaHistoryRow), {
+        id: 'schema-history',
+      })}`,
   }
 }
 
