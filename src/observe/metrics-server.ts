@@ -22,6 +22,12 @@ export interface MetricsServer {
   close(): Promise<void>
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+/** The host part of a Host header (`[::1]:9464` → `::1`). */
+const hostName = (header: string): string =>
+  header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '')
+
 /**
  * The value of `--metrics-port` / `THENA_METRICS_PORT` as a port; throws the one-line
  * ConfigError naming `field` otherwise.
@@ -47,6 +53,12 @@ export async function startMetricsServer(
 ): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
+    // Listening on this machine only, it answers only requests addressed to it: a page of
+    // another site that makes a browser ask by a name of its own (DNS rebinding) gets nothing.
+    if (LOOPBACK.has(listen.host) && !LOOPBACK.has(hostName(req.headers.host ?? ''))) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('only 127.0.0.1 / localhost\n')
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end()
       return

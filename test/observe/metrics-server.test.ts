@@ -7,6 +7,10 @@ import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { request } from 'node:http'
+import { startMetricsServer } from '../../src/observe/metrics-server.js'
+import { RunMetrics } from '../../src/observe/run-metrics.js'
+import { ScheduleHealth } from '../../src/observe/schedule-health.js'
 import { startSimulator } from '../../sources/thena/simulator/index.js'
 import type { Simulator } from '../../sources/thena/simulator/index.js'
 import { runCli, startCli } from '../helpers/cli.js'
@@ -220,4 +224,35 @@ describe('thena-sync schedule --metrics-port', () => {
       'thena-sync: THENA_METRICS_PORT: expected a port number from 1 to 65535 (0: any free port), got `http`',
     )
   }, 60_000)
+})
+
+describe('the metrics server on 127.0.0.1', () => {
+  /** The status of GET `path` sent with the Host header `host`. */
+  const statusOf = (url: string, path: string, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${url}${path}`, { headers: { host } }, (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  it('answers only requests addressed to this machine (no DNS rebinding)', async () => {
+    const server = await startMetricsServer(
+      { port: 0, host: '127.0.0.1', portField: '--metrics-port', hostField: '--metrics-host' },
+      new RunMetrics([]),
+      new ScheduleHealth([], () => undefined),
+    )
+    try {
+      const port = new URL(server.url).port
+      for (const path of ['/metrics', '/healthz']) {
+        expect(await statusOf(server.url, path, `127.0.0.1:${port}`)).toBe(200)
+        expect(await statusOf(server.url, path, `localhost:${port}`)).toBe(200)
+        expect(await statusOf(server.url, path, `rebound.example:${port}`)).toBe(421)
+      }
+    } finally {
+      await server.close()
+    }
+  })
 })
