@@ -160,7 +160,7 @@ export async function startTracing(
       const why = failure ?? (outcome === 'late' ? `no answer within ${deadline} ms` : undefined)
       if (why !== undefined)
         log(
-          `thena-sync: traces: some spans could not be exported to ${url.origin}${url.pathname} (${why}); the command's outcome is not affected`,
+          `thena-sync: traces: some spans could not be exported to ${url.origin} (${why}); the command's outcome is not affected`,
         )
     },
   }
