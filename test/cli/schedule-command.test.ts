@@ -54,6 +54,28 @@ describe('thena-sync schedule (CLI)', () => {
   })
 })
 
+/**
+ * Waits (up to 60 s) until a daemon is up (its `scheduled` log lines: starting takes seconds on
+ * a loaded machine), then at least `minMs` more, and until `done` holds of what they printed.
+ */
+async function daemonsUp(
+  daemons: readonly ReturnType<typeof startCli>[],
+  minMs: number,
+  done: (stdout: string) => boolean,
+): Promise<{ seen: string }> {
+  const out = { seen: '', logged: '' }
+  for (const d of daemons) {
+    d.child.stdout!.on('data', (x) => (out.seen += String(x)))
+    d.child.stderr!.on('data', (x) => (out.logged += String(x)))
+  }
+  let upAt: number | undefined
+  for (const end = Date.now() + 60_000; Date.now() < end; await sleep(100)) {
+    upAt ??= out.logged.includes('"event":"scheduled"') ? Date.now() : undefined
+    if (upAt !== undefined && Date.now() - upAt >= minMs && done(out.seen)) break
+  }
+  return out
+}
+
 for (const kind of DESTINATION_KINDS) {
   describe(`thena-sync schedule (CLI) on ${kind.name}`, () => {
     it('two schedulers on one warehouse never overlap; SIGTERM commits and exits 0; the next run is exact', async () => {
@@ -85,25 +107,9 @@ for (const kind of DESTINATION_KINDS) {
       s.resetCounters()
       const a = startCli(['schedule'], { cwd: dir, env })
       const b = startCli(['schedule'], { cwd: dir, env })
-      let seen = ''
-      let logged = ''
-      for (const d of [a, b]) {
-        d.child.stdout!.on('data', (x) => (seen += String(x)))
-        d.child.stderr!.on('data', (x) => (logged += String(x)))
-      }
-      // From when a daemon is up (its `scheduled` lines: starting takes seconds on a loaded
-      // machine), at least 7 s, so that the reconcile cron fires; and until two runs succeeded
-      // (a loaded machine fits fewer ticks in 7 s).
-      let upAt: number | undefined
-      for (const end = Date.now() + 60_000; Date.now() < end; await sleep(100)) {
-        upAt ??= logged.includes('"event":"scheduled"') ? Date.now() : undefined
-        if (
-          upAt !== undefined &&
-          Date.now() - upAt >= 7000 &&
-          (seen.match(/^thena: success /gm)?.length ?? 0) >= 2
-        )
-          break
-      }
+      // At least 7 s from when a daemon is up, so that the reconcile cron fires; and until two
+      // runs succeeded (a loaded machine fits fewer ticks in 7 s).
+      await daemonsUp([a, b], 7000, (out) => (out.match(/^thena: success /gm)?.length ?? 0) >= 2)
       s.mutate({ op: 'insertRequests', count: 40 })
       await sleep(1500)
       a.child.kill('SIGTERM')
@@ -234,24 +240,13 @@ describe('thena-sync schedule (CLI): the Platform and Workflows pipelines', () =
         THENA_RECONCILE_SCHEDULE: '1-59/6 * * * * *',
       }
       const daemon = startCli(['schedule', '--config', REPO_CONFIG], { cwd: dir, env })
-      let seen = ''
-      let logged = ''
-      daemon.child.stdout!.on('data', (d) => (seen += String(d)))
-      daemon.child.stderr!.on('data', (d) => (logged += String(d)))
-      // From when the daemon is up (its `scheduled` lines: starting it can take seconds on a
-      // loaded machine), at least 7 s, so that the reconcile cron fires; and until both
-      // pipelines have succeeded.
-      let upAt: number | undefined
-      for (const end = Date.now() + 60_000; Date.now() < end; await sleep(100)) {
-        upAt ??= logged.includes('"event":"scheduled"') ? Date.now() : undefined
-        if (
-          upAt !== undefined &&
-          Date.now() - upAt >= 7000 &&
-          /^platform: success /m.test(seen) &&
-          /^workflows: success /m.test(seen)
-        )
-          break
-      }
+      // At least 7 s from when the daemon is up, so that the reconcile cron fires; and until
+      // both pipelines have succeeded.
+      await daemonsUp(
+        [daemon],
+        7000,
+        (out) => /^platform: success /m.test(out) && /^workflows: success /m.test(out),
+      )
       daemon.child.kill('SIGTERM')
       const res = await daemon.done
       expect(res.code).toBe(0)
